@@ -1,0 +1,316 @@
+package queue
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// chanWaker stands in for the poller: a buffered channel of one is exactly a
+// coalescing wake flag.
+type chanWaker struct {
+	c     chan struct{}
+	wakes atomic.Int64
+}
+
+func newChanWaker() *chanWaker { return &chanWaker{c: make(chan struct{}, 1)} }
+
+func (w *chanWaker) Wake() error {
+	w.wakes.Add(1)
+	select {
+	case w.c <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+type task struct {
+	producer int
+	seq      int
+	pushed   time.Time
+	sleep    time.Duration
+}
+
+// recorder checks exactly-once and per-producer FIFO order.
+type recorder struct {
+	next   []int
+	errs   []string
+	ran    int
+	onTask func(t *task)
+}
+
+func (r *recorder) RunTask(t *task) {
+	if t.sleep > 0 {
+		time.Sleep(t.sleep)
+	}
+	if r.next != nil {
+		if t.seq != r.next[t.producer] {
+			if len(r.errs) < 5 {
+				r.errs = append(r.errs, "out of order or duplicated task")
+			}
+		}
+		r.next[t.producer] = t.seq + 1
+	}
+	if r.onTask != nil {
+		r.onTask(t)
+	}
+	r.ran++
+}
+
+func TestExactlyOnceConcurrentProducers(t *testing.T) {
+	producers, perProducer := 8, 20000
+	if testing.Short() {
+		perProducer = 2000
+	}
+	w := newChanWaker()
+	q := New[task](w, 0, 0)
+	rec := &recorder{next: make([]int, producers)}
+
+	var wg sync.WaitGroup
+	for p := 0; p < producers; p++ {
+		wg.Add(1)
+		go func(p int) {
+			defer wg.Done()
+			for i := 0; i < perProducer; i++ {
+				_ = q.Push(task{producer: p, seq: i})
+			}
+		}(p)
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+
+	total := producers * perProducer
+	deadline := time.After(60 * time.Second)
+	for rec.ran < total {
+		select {
+		case <-w.c:
+		case <-deadline:
+			t.Fatalf("ran %d of %d tasks before the deadline", rec.ran, total)
+		}
+		for {
+			if _, more := q.Drain(rec); !more {
+				break
+			}
+		}
+	}
+	<-done
+	if _, more := q.Drain(rec); more || rec.ran != total {
+		t.Fatalf("ran %d tasks, want exactly %d (more=%v)", rec.ran, total, more)
+	}
+	if len(rec.errs) > 0 {
+		t.Fatalf("order violations: %v", rec.errs)
+	}
+	for p, n := range rec.next {
+		if n != perProducer {
+			t.Errorf("producer %d: last seq+1 = %d, want %d", p, n, perProducer)
+		}
+	}
+}
+
+func TestBudget(t *testing.T) {
+	tests := []struct {
+		name     string
+		budget   int
+		maxTime  time.Duration
+		queued   int
+		sleep    time.Duration
+		wantRan  int // exact when > 0
+		maxRan   int // upper bound when wantRan == 0
+		wantMore bool
+	}{
+		{name: "count budget caps a drain", budget: 256, queued: 1000, wantRan: 256, wantMore: true},
+		{name: "fewer than budget drains all", budget: 256, queued: 100, wantRan: 100, wantMore: false},
+		{name: "exactly budget leaves nothing", budget: 10, queued: 10, wantRan: 10, wantMore: false},
+		{name: "default budget", budget: 0, queued: DefaultBudget + 1, wantRan: DefaultBudget, wantMore: true},
+		{name: "time budget stops slow tasks", budget: 100000, maxTime: time.Millisecond, queued: 200,
+			sleep: 200 * time.Microsecond, maxRan: 2 * timeCheckEvery, wantMore: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newChanWaker()
+			q := New[task](w, tc.budget, tc.maxTime)
+			for i := 0; i < tc.queued; i++ {
+				_ = q.Push(task{seq: i, sleep: tc.sleep})
+			}
+			<-w.c
+			before := w.wakes.Load()
+			rec := &recorder{next: make([]int, 1)}
+			ran, more := q.Drain(rec)
+			if tc.wantRan > 0 && ran != tc.wantRan {
+				t.Fatalf("ran %d, want %d", ran, tc.wantRan)
+			}
+			if tc.maxRan > 0 && (ran > tc.maxRan || ran == 0) {
+				t.Fatalf("ran %d, want 1..%d", ran, tc.maxRan)
+			}
+			if more != tc.wantMore {
+				t.Fatalf("more = %v, want %v", more, tc.wantMore)
+			}
+			if more && w.wakes.Load() == before {
+				t.Fatal("work remains but the wake was not re-armed")
+			}
+			if got, want := q.Len(), tc.queued-ran; got != want {
+				t.Fatalf("Len = %d, want %d", got, want)
+			}
+			// The rest runs on later drains, in order.
+			for q.Len() > 0 {
+				q.Drain(rec)
+			}
+			if rec.ran != tc.queued || len(rec.errs) > 0 {
+				t.Fatalf("ran %d of %d, order errors %v", rec.ran, tc.queued, rec.errs)
+			}
+		})
+	}
+}
+
+// TestTrickleLatency pushes single jobs with 0-50us gaps; each must run
+// within 50 ms of its push, i.e. no job waits for a later one to wake the
+// loop.
+func TestTrickleLatency(t *testing.T) {
+	jobs := 2000
+	if testing.Short() {
+		jobs = 500
+	}
+	w := newChanWaker()
+	q := New[task](w, 0, 0)
+	var worst time.Duration
+	late := 0
+	rec := &recorder{onTask: func(tk *task) {
+		d := time.Since(tk.pushed)
+		if d > worst {
+			worst = d
+		}
+		if d > 50*time.Millisecond {
+			late++
+		}
+	}}
+	go func() {
+		for i := 0; i < jobs; i++ {
+			_ = q.Push(task{seq: i, pushed: time.Now()})
+			if gap := time.Duration(i%51) * time.Microsecond; gap > 0 {
+				time.Sleep(gap)
+			}
+		}
+	}()
+	deadline := time.After(30 * time.Second)
+	for rec.ran < jobs {
+		select {
+		case <-w.c:
+			q.Drain(rec)
+		case <-deadline:
+			t.Fatalf("only %d of %d jobs ran", rec.ran, jobs)
+		}
+	}
+	if late > 0 {
+		t.Fatalf("%d jobs waited more than 50ms (worst %v)", late, worst)
+	}
+	t.Logf("worst push-to-run latency over %d jobs: %v", jobs, worst)
+}
+
+func TestPendingForgetsEverything(t *testing.T) {
+	w := newChanWaker()
+	q := New[task](w, 4, 0)
+	for i := 0; i < 10; i++ {
+		_ = q.Push(task{seq: i})
+	}
+	rec := &recorder{}
+	q.Drain(rec) // leaves a partly run batch behind
+	var seen []int
+	q.Pending(func(tk *task) { seen = append(seen, tk.seq) })
+	if len(seen) != 6 || seen[0] != 4 || seen[5] != 9 {
+		t.Fatalf("Pending saw %v, want 4..9", seen)
+	}
+	if q.Len() != 0 {
+		t.Fatalf("Len = %d after Pending", q.Len())
+	}
+	if ran, more := q.Drain(rec); ran != 0 || more {
+		t.Fatalf("Drain after Pending ran %d more=%v", ran, more)
+	}
+}
+
+func TestRanTasksAreZeroed(t *testing.T) {
+	w := newChanWaker()
+	q := New[[]byte](w, 0, 0)
+	buf := make([]byte, 16)
+	_ = q.Push(buf)
+	q.Drain(runnerFunc(func(*[]byte) {}))
+	// One of the two slices kept the backing array; its slot must not pin buf.
+	for _, s := range [][][]byte{q.batch, q.pending} {
+		if cap(s) > 0 && s[:1][0] != nil {
+			t.Fatal("a run task still references its buffer")
+		}
+	}
+	if cap(q.batch)+cap(q.pending) == 0 {
+		t.Fatal("the queue dropped its slices; the test no longer checks anything")
+	}
+}
+
+type runnerFunc func(*[]byte)
+
+func (f runnerFunc) RunTask(t *[]byte) { f(t) }
+
+func TestStormMemoryIsReleased(t *testing.T) {
+	w := newChanWaker()
+	q := New[task](w, 1<<20, time.Hour)
+	for i := 0; i < 10*shrinkCap; i++ {
+		_ = q.Push(task{seq: i})
+	}
+	rec := &recorder{}
+	q.Drain(rec)
+	for i := 0; i < 3; i++ {
+		_ = q.Push(task{seq: i})
+		q.Drain(rec)
+	}
+	if c := cap(q.batch) + cap(q.pending); c > 2*shrinkCap {
+		t.Fatalf("queue still holds capacity %d after the storm", c)
+	}
+}
+
+func TestCloseRejectsLaterPushes(t *testing.T) {
+	w := newChanWaker()
+	q := New[task](w, 0, 0)
+	if err := q.Push(task{seq: 1}); err != nil {
+		t.Fatal(err)
+	}
+	q.Close()
+	if err := q.Push(task{seq: 2}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Push after Close: %v, want ErrClosed", err)
+	}
+	var seen []int
+	q.Pending(func(tk *task) { seen = append(seen, tk.seq) })
+	if len(seen) != 1 || seen[0] != 1 {
+		t.Fatalf("Pending after Close saw %v, want only the task queued before", seen)
+	}
+}
+
+// TestCloseRacesProducers: whatever Push accepted is seen exactly once,
+// whatever it refused is not, however Close interleaves with producers.
+func TestCloseRacesProducers(t *testing.T) {
+	w := newChanWaker()
+	q := New[task](w, 0, 0)
+	var accepted atomic.Int64
+	var wg sync.WaitGroup
+	for p := 0; p < 4; p++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 5000; i++ {
+				if q.Push(task{seq: i}) == nil {
+					accepted.Add(1)
+				}
+			}
+		}()
+	}
+	rec := &recorder{}
+	for i := 0; i < 50; i++ {
+		q.Drain(rec)
+	}
+	q.Close()
+	wg.Wait()
+	seen := 0
+	q.Pending(func(*task) { seen++ })
+	if got := int64(rec.ran + seen); got != accepted.Load() {
+		t.Fatalf("saw %d tasks, Push accepted %d", got, accepted.Load())
+	}
+}

@@ -1,0 +1,16 @@
+package socket
+
+import "errors"
+
+var (
+	// ErrBadAddress reports an address string or net.Addr that cannot be
+	// used: unknown scheme, missing or invalid port, bad IPv6 brackets,
+	// empty unix path. Returned errors wrap it and name the input.
+	ErrBadAddress = errors.New("socket: bad address")
+
+	// ErrBadNetwork reports a network name this package does not listen on.
+	ErrBadNetwork = errors.New("socket: unsupported network")
+
+	// ErrBadOption reports a negative value in Options.
+	ErrBadOption = errors.New("socket: invalid option")
+)

@@ -1,0 +1,34 @@
+//go:build linux
+
+package socket
+
+import "golang.org/x/sys/unix"
+
+// Syscall seams. Every socket syscall the engine makes goes through one of
+// these variables so tests can inject EAGAIN, EINTR, short writes, EMFILE or
+// ECONNABORTED without a misbehaving kernel.
+//
+// They are plain variables read without synchronisation on the hot path:
+// swap them only while no engine or listener is in use (in a test, before
+// starting and restored in t.Cleanup), never concurrently with a call.
+var (
+	// Accept4Func is accept4(2). Accept calls it.
+	Accept4Func func(fd int, flags int) (nfd int, sa unix.Sockaddr, err error) = unix.Accept4
+
+	// ReadFunc is read(2). Read calls it.
+	ReadFunc func(fd int, p []byte) (int, error) = unix.Read
+
+	// WriteFunc is write(2). Write calls it.
+	WriteFunc func(fd int, p []byte) (int, error) = unix.Write
+
+	// WritevFunc is writev(2) over at most MaxIovecs non-empty buffers.
+	// Writev calls it.
+	WritevFunc func(fd int, bufs [][]byte) (int, error) = writev
+
+	// CloseFunc is close(2). Close and Listener.Close call it, and Listen
+	// calls it to release a socket after a failure.
+	CloseFunc func(fd int) error = unix.Close
+
+	// SocketFunc is socket(2). Listen calls it.
+	SocketFunc func(domain, typ, proto int) (int, error) = unix.Socket
+)

@@ -1,0 +1,205 @@
+//go:build linux
+
+package socket
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// Options tune the socket Listen creates. The zero value is a plain listener
+// with kernel defaults.
+type Options struct {
+	// ReuseAddr sets SO_REUSEADDR on inet sockets so a restarted server can
+	// bind while old connections sit in TIME_WAIT. Ignored for unix.
+	ReuseAddr bool
+	// ReusePort sets SO_REUSEPORT on inet sockets so several listeners (one
+	// per event loop) share the address and the kernel balances between
+	// them. Ignored for unix.
+	ReusePort bool
+	// Backlog is the listen(2) queue length for stream sockets. 0 reads
+	// /proc/sys/net/core/somaxconn, falling back to unix.SOMAXCONN; the
+	// kernel caps any value at somaxconn.
+	Backlog int
+	// RecvBuffer and SendBuffer set SO_RCVBUF and SO_SNDBUF in bytes, which
+	// accepted TCP connections inherit. 0 keeps the kernel default.
+	RecvBuffer, SendBuffer int
+}
+
+// Listener is a non-blocking, close-on-exec listening (tcp, unix) or bound
+// (udp) socket. Listen sets the exported fields; treat them as read-only.
+// Close is safe from any goroutine.
+type Listener struct {
+	// FD is the socket; it stays valid until Close.
+	FD int
+	// Network is the network passed to Listen.
+	Network string
+	// Addr is the bound address, with an ephemeral port resolved.
+	Addr net.Addr
+
+	// unlinkPath is the unix socket file this listener created, removed on
+	// Close only while it is still the same file (device and inode), so a
+	// successor's socket is never deleted.
+	unlinkPath string
+	unlinkDev  uint64
+	unlinkIno  uint64
+	closed     atomic.Bool
+}
+
+// Listen creates a listener on network ("tcp", "tcp4", "tcp6", "udp",
+// "udp4", "udp6", "unix") and address (as net.Listen takes it; host names are
+// resolved with the net.Resolve*Addr functions). A wildcard host on "tcp" or
+// "udp" gives a dual-stack IPv6 socket, or IPv4 where the kernel has no IPv6.
+//
+// For a unix path that already exists: a stale socket file (nobody accepts)
+// is removed first; a live listener there makes Listen fail with an error
+// wrapping unix.EADDRINUSE (that listener sees the probe as a connection
+// closed at once); any other file is left alone and bind fails.
+// Names starting with '@' are Linux abstract sockets and have no file.
+//
+// On failure every fd Listen created is closed. Errors wrap ErrBadNetwork,
+// ErrBadAddress, ErrBadOption or an *os.SyscallError. Safe from any
+// goroutine, but a stale-file check racing another Listen on the same path
+// cannot be made atomic.
+func Listen(network, address string, o Options) (*Listener, error) {
+	l, err := listen(network, address, o)
+	if err != nil {
+		return nil, fmt.Errorf("socket: listen %s %s: %w", network, address, err)
+	}
+	return l, nil
+}
+
+func listen(network, address string, o Options) (*Listener, error) {
+	if o.Backlog < 0 || o.RecvBuffer < 0 || o.SendBuffer < 0 {
+		return nil, fmt.Errorf("%w: negative Backlog, RecvBuffer or SendBuffer", ErrBadOption)
+	}
+	ep, err := resolve(network, address)
+	if err != nil {
+		return nil, err
+	}
+	if ep.family == unix.AF_UNIX {
+		if err := clearStale(ep.path); err != nil {
+			return nil, err
+		}
+	}
+	typ := unix.SOCK_DGRAM
+	if IsStream(network) {
+		typ = unix.SOCK_STREAM
+	}
+	fd, err := SocketFunc(ep.family, typ|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil && ep.dual && errors.Is(err, unix.EAFNOSUPPORT) {
+		ep = endpoint{family: unix.AF_INET, sa: &unix.SockaddrInet4{Port: ep.port}, port: ep.port}
+		fd, err = SocketFunc(ep.family, typ|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	}
+	if err != nil {
+		return nil, os.NewSyscallError("socket", err)
+	}
+	l := &Listener{FD: fd, Network: network}
+	if err := l.setup(ep, o, typ == unix.SOCK_STREAM); err != nil {
+		return nil, errors.Join(err, l.Close())
+	}
+	return l, nil
+}
+
+func (l *Listener) setup(ep endpoint, o Options, stream bool) error {
+	if ep.family == unix.AF_INET6 {
+		if err := setInt(l.FD, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, boolInt(!ep.dual)); err != nil {
+			return err
+		}
+	}
+	if ep.family != unix.AF_UNIX && o.ReuseAddr {
+		if err := SetReuseAddr(l.FD, true); err != nil {
+			return err
+		}
+	}
+	if ep.family != unix.AF_UNIX && o.ReusePort {
+		if err := SetReusePort(l.FD, true); err != nil {
+			return err
+		}
+	}
+	if o.RecvBuffer > 0 {
+		if err := SetRecvBuffer(l.FD, o.RecvBuffer); err != nil {
+			return err
+		}
+	}
+	if o.SendBuffer > 0 {
+		if err := SetSendBuffer(l.FD, o.SendBuffer); err != nil {
+			return err
+		}
+	}
+	if err := unix.Bind(l.FD, ep.sa); err != nil {
+		return os.NewSyscallError("bind", err)
+	}
+	if ep.family == unix.AF_UNIX && !isAbstract(ep.path) {
+		l.rememberFile(ep.path)
+	}
+	if stream {
+		if err := unix.Listen(l.FD, backlog(o.Backlog)); err != nil {
+			return os.NewSyscallError("listen", err)
+		}
+	}
+	addr, err := LocalAddr(l.FD, l.Network)
+	if err != nil {
+		return err
+	}
+	l.Addr = addr
+	return nil
+}
+
+// Close closes the socket through CloseFunc and removes the unix socket file
+// Listen created. Calls after the first do nothing and return nil. Safe from
+// any goroutine.
+func (l *Listener) Close() error {
+	if !l.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	// Unlink while still listening, as package net does: a concurrent
+	// Listen on the path then sees a live socket or no file, never a stale
+	// one it would remove after we are gone.
+	var unlinkErr error
+	if l.unlinkPath != "" && l.ownsFile() {
+		if err := os.Remove(l.unlinkPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+			unlinkErr = err
+		}
+	}
+	var closeErr error
+	if err := CloseFunc(l.FD); err != nil {
+		closeErr = os.NewSyscallError("close", err)
+	}
+	return errors.Join(closeErr, unlinkErr)
+}
+
+func (l *Listener) rememberFile(path string) {
+	var st unix.Stat_t
+	if unix.Lstat(path, &st) != nil {
+		return
+	}
+	l.unlinkPath, l.unlinkDev, l.unlinkIno = path, st.Dev, st.Ino
+}
+
+func (l *Listener) ownsFile() bool {
+	var st unix.Stat_t
+	return unix.Lstat(l.unlinkPath, &st) == nil && st.Dev == l.unlinkDev && st.Ino == l.unlinkIno
+}
+
+// backlog reads somaxconn at each Listen rather than caching it in a package
+// variable: listening is rare and the sysctl may change while a process runs.
+func backlog(n int) int {
+	if n > 0 {
+		return n
+	}
+	b, err := os.ReadFile("/proc/sys/net/core/somaxconn")
+	if err == nil {
+		if v, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && v > 0 {
+			return v
+		}
+	}
+	return unix.SOMAXCONN
+}

@@ -1,0 +1,246 @@
+//go:build linux
+
+package poller
+
+import (
+	"encoding/binary"
+	"errors"
+	"os"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// The event array starts at minEvents, doubles when a Wait fills it and
+// halves after shrinkAfter consecutive Waits that used less than a quarter of
+// it, so a loop with 10 connections and one with 50,000 both get one
+// epoll_wait per iteration without holding a large array forever.
+const (
+	minEvents   = 128
+	maxEvents   = 8192
+	shrinkAfter = 64
+)
+
+// Syscall seams: tests swap these to inject EINTR, EAGAIN, ENOENT, EEXIST,
+// EBADF deterministically. They are only swapped while no poller is in use.
+var (
+	epollCtl     = unix.EpollCtl
+	epollWait    = unix.EpollWait
+	eventfdWrite = unix.Write
+	eventfdRead  = unix.Read
+)
+
+// wakeValue is the native-endian uint64 1 that eventfd(2) requires.
+var wakeValue = func() (b [8]byte) {
+	binary.NativeEndian.PutUint64(b[:], 1)
+	return b
+}()
+
+// Poller is an epoll instance plus a wake eventfd. See the package doc for
+// which goroutine may call what.
+type Poller struct {
+	epfd   int
+	wakefd int
+	// wakePending is 1 from the Wake that wrote the eventfd until the Wait
+	// that read it. Concurrent wakers therefore cost one write per wake,
+	// however many of them there are.
+	wakePending atomic.Uint32
+	events      []unix.EpollEvent
+	underused   int
+	wakeBuf     [8]byte
+}
+
+// Open creates an epoll instance and its wake eventfd, both close-on-exec.
+//
+// The eventfd is registered level-triggered and read once each time Wait sees
+// it. Edge-triggered registration would save that read, but an eventfd that
+// is never drained is exactly how a loop ends up spinning at 100% CPU when a
+// wake and a flag reset interleave badly; one read per wake (not per task:
+// wakePending coalesces them) is cheap and makes idle mean idle.
+func Open() (*Poller, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("epoll_create1", err)
+	}
+	wakefd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, os.NewSyscallError("eventfd", err)
+	}
+	p := &Poller{epfd: epfd, wakefd: wakefd, events: make([]unix.EpollEvent, minEvents)}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wakefd)}
+	if err := epollCtl(epfd, unix.EPOLL_CTL_ADD, wakefd, &ev); err != nil {
+		unix.Close(wakefd)
+		unix.Close(epfd)
+		return nil, os.NewSyscallError("epoll_ctl", err)
+	}
+	return p, nil
+}
+
+// Close releases the epoll fd and the wake eventfd. The owner calls it once,
+// after its last Wait; a Wake racing with Close may report EBADF.
+func (p *Poller) Close() error {
+	return errors.Join(closeFD(p.wakefd), closeFD(p.epfd))
+}
+
+func closeFD(fd int) error {
+	if err := unix.Close(fd); err != nil {
+		return os.NewSyscallError("close", err)
+	}
+	return nil
+}
+
+// Add starts watching fd for interest, tagging its events with gen.
+// Owner goroutine only.
+func (p *Poller) Add(fd int, gen uint32, interest Interest) error {
+	return p.ctl(unix.EPOLL_CTL_ADD, fd, gen, interest)
+}
+
+// Mod replaces the interest set of a watched fd (and its generation).
+// Owner goroutine only.
+func (p *Poller) Mod(fd int, gen uint32, interest Interest) error {
+	return p.ctl(unix.EPOLL_CTL_MOD, fd, gen, interest)
+}
+
+// Del stops watching fd. Closing an fd removes it from epoll too, but only
+// when no duplicate of it is open, so callers Del before they close.
+// Owner goroutine only.
+func (p *Poller) Del(fd int) error {
+	if err := epollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil); err != nil {
+		return os.NewSyscallError("epoll_ctl", err)
+	}
+	return nil
+}
+
+func (p *Poller) ctl(op, fd int, gen uint32, interest Interest) error {
+	ev := unix.EpollEvent{Events: epollFlags(interest), Fd: int32(fd), Pad: int32(gen)}
+	if err := epollCtl(p.epfd, op, fd, &ev); err != nil {
+		return os.NewSyscallError("epoll_ctl", err)
+	}
+	return nil
+}
+
+// epollFlags maps intents to epoll flags. Level-triggered throughout: a fd
+// whose reading is paused is simply not asked for EPOLLIN, which never spins,
+// whereas skipping level-triggered events that keep coming does.
+func epollFlags(interest Interest) uint32 {
+	var flags uint32
+	if interest&Readable != 0 {
+		flags |= unix.EPOLLIN | unix.EPOLLRDHUP
+	}
+	if interest&Writable != 0 {
+		flags |= unix.EPOLLOUT
+	}
+	return flags
+}
+
+func eventsOf(flags uint32) Events {
+	var e Events
+	if flags&(unix.EPOLLIN|unix.EPOLLPRI) != 0 {
+		e |= EventRead
+	}
+	if flags&unix.EPOLLOUT != 0 {
+		e |= EventWrite
+	}
+	if flags&unix.EPOLLRDHUP != 0 {
+		e |= EventReadHangup
+	}
+	if flags&unix.EPOLLHUP != 0 {
+		e |= EventHangup
+	}
+	if flags&unix.EPOLLERR != 0 {
+		e |= EventError
+	}
+	return e
+}
+
+// Wait blocks until at least one watched fd is ready, a Wake arrives, or
+// timeout milliseconds pass (-1: no timeout; 0: poll). It calls h.OnEvent for
+// every ready fd and reports whether a Wake was consumed; the caller then
+// runs its queued tasks. An interrupted wait (EINTR) returns (false, nil).
+// Owner goroutine only.
+func (p *Poller) Wait(timeout int, h Handler) (woken bool, err error) {
+	n, err := epollWait(p.epfd, p.events, timeout)
+	if err != nil {
+		if err == unix.EINTR {
+			return false, nil
+		}
+		return false, os.NewSyscallError("epoll_wait", err)
+	}
+	for i := 0; i < n; i++ {
+		ev := &p.events[i]
+		fd := int(ev.Fd)
+		if fd == p.wakefd {
+			woken = true
+			continue
+		}
+		h.OnEvent(Event{FD: fd, Gen: uint32(ev.Pad), Events: eventsOf(ev.Events)})
+	}
+	if woken {
+		p.consumeWake()
+	}
+	p.resize(n)
+	return woken, nil
+}
+
+// consumeWake drains the eventfd and only then clears wakePending. The other
+// order loses wakeups: a waker that saw the flag clear would write, our read
+// would swallow its write, and the flag would stay set with nobody to wake
+// the loop again. The caller drains its task queue after this returns, so a
+// task queued by a waker whose CAS failed is still seen.
+func (p *Poller) consumeWake() {
+	for {
+		_, err := eventfdRead(p.wakefd, p.wakeBuf[:])
+		if err != unix.EINTR {
+			// EAGAIN means another reader beat us to it; anything else
+			// (EBADF after Close) leaves nothing to drain either.
+			break
+		}
+	}
+	p.wakePending.Store(0)
+}
+
+// Wake makes the owner's current or next Wait return with woken == true.
+// Safe from any goroutine; wakes coalesce, so a storm of Wakes costs one
+// eventfd write per loop iteration.
+func (p *Poller) Wake() error {
+	if p.wakePending.Load() != 0 || !p.wakePending.CompareAndSwap(0, 1) {
+		return nil
+	}
+	for {
+		_, err := eventfdWrite(p.wakefd, wakeValue[:])
+		switch err {
+		case nil:
+			return nil
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			// The counter is saturated, so the eventfd is readable and the
+			// loop will wake: the wake is pending, not lost.
+			return nil
+		default:
+			// Nothing was written: let the next Wake try again.
+			p.wakePending.Store(0)
+			return os.NewSyscallError("write", err)
+		}
+	}
+}
+
+// resize grows the event array when a Wait filled it and shrinks it after a
+// long run of Waits that used little of it.
+func (p *Poller) resize(n int) {
+	size := len(p.events)
+	switch {
+	case n == size && size < maxEvents:
+		p.events = make([]unix.EpollEvent, size*2)
+		p.underused = 0
+	case n < size/4 && size > minEvents:
+		p.underused++
+		if p.underused >= shrinkAfter {
+			p.events = make([]unix.EpollEvent, size/2)
+			p.underused = 0
+		}
+	default:
+		p.underused = 0
+	}
+}

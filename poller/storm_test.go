@@ -1,0 +1,155 @@
+//go:build linux
+
+package poller
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/evloop/evloop/internal/queue"
+)
+
+type job struct {
+	producer int
+	seq      int
+	stop     bool
+	ack      chan struct{}
+}
+
+// stormLoop is a minimal event loop: Wait(-1), then drain the queue. It
+// counts every return from Wait so the test can see busy wake-ups.
+type stormLoop struct {
+	p       *Poller
+	q       *queue.Queue[job]
+	next    []int
+	dup     int
+	ran     int
+	stopped bool
+	mu      sync.Mutex // guards waits, read by the test goroutine
+	waits   int
+}
+
+func (l *stormLoop) OnEvent(Event) {}
+
+func (l *stormLoop) RunTask(j *job) {
+	switch {
+	case j.stop:
+		l.stopped = true
+	case j.ack != nil:
+		j.ack <- struct{}{}
+	default:
+		if j.seq != l.next[j.producer] {
+			l.dup++
+		}
+		l.next[j.producer] = j.seq + 1
+		l.ran++
+	}
+}
+
+func (l *stormLoop) run() error {
+	for !l.stopped {
+		woken, err := l.p.Wait(-1, l)
+		if err != nil {
+			return err
+		}
+		l.mu.Lock()
+		l.waits++
+		l.mu.Unlock()
+		if woken {
+			l.q.Drain(l)
+		}
+	}
+	return nil
+}
+
+func (l *stormLoop) waitCount() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.waits
+}
+
+func TestWakeStorm(t *testing.T) {
+	producers, perProducer := 8, 250000
+	if testing.Short() {
+		perProducer = 25000
+	}
+	p := openPoller(t)
+	l := &stormLoop{p: p, q: queue.New[job](p, 0, 0), next: make([]int, producers)}
+	loopErr := make(chan error, 1)
+	go func() { loopErr <- l.run() }()
+
+	var wg sync.WaitGroup
+	pushErrs := make(chan error, producers)
+	for i := 0; i < producers; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			for s := 0; s < perProducer; s++ {
+				if err := l.q.Push(job{producer: i, seq: s}); err != nil {
+					pushErrs <- err
+					return
+				}
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(pushErrs)
+	for err := range pushErrs {
+		t.Fatalf("push: %v", err)
+	}
+	// Every job ran once the loop answers an ack queued behind them all.
+	ack := make(chan struct{})
+	if err := l.q.Push(job{ack: ack}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ack:
+	case err := <-loopErr:
+		t.Fatalf("loop exited: %v", err)
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the loop hung: ack not processed")
+	}
+	// Idle: nothing is queued, so Wait(-1) must not return at all.
+	idleStart := l.waitCount()
+	time.Sleep(time.Second)
+	if extra := l.waitCount() - idleStart; extra != 0 {
+		t.Errorf("%d busy wake-ups during 1s of idleness, want 0", extra)
+	}
+	if err := l.q.Push(job{stop: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-loopErr; err != nil {
+		t.Fatal(err)
+	}
+	if l.ran != producers*perProducer || l.dup != 0 {
+		t.Fatalf("ran %d jobs (%d out of order or repeated), want exactly %d", l.ran, l.dup, producers*perProducer)
+	}
+	t.Logf("%d jobs in %d loop iterations", l.ran, l.waitCount())
+}
+
+// BenchmarkWakeRoundTrip: another goroutine pushes a job and waits until the
+// loop has run it: Push, eventfd write, epoll_wait return, eventfd read,
+// Drain, and the reply.
+func BenchmarkWakeRoundTrip(b *testing.B) {
+	p := openPoller(b)
+	l := &stormLoop{p: p, q: queue.New[job](p, 0, 0), next: make([]int, 1)}
+	loopErr := make(chan error, 1)
+	go func() { loopErr <- l.run() }()
+	ack := make(chan struct{})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := l.q.Push(job{ack: ack}); err != nil {
+			b.Fatal(err)
+		}
+		<-ack
+	}
+	b.StopTimer()
+	if err := l.q.Push(job{stop: true}); err != nil {
+		b.Fatal(err)
+	}
+	if err := <-loopErr; err != nil {
+		b.Fatal(err)
+	}
+}

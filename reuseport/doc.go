@@ -1,0 +1,25 @@
+// Package reuseport opens TCP and UDP sockets with SO_REUSEPORT (and
+// SO_REUSEADDR) set, so several sockets in one or more processes can bind the
+// same address and port.
+//
+// An event-loop server uses this to give every loop its own listener on the
+// shared port. On Linux the kernel then spreads incoming connections (and UDP
+// datagrams) across the listeners by a hash of the peer address: each loop
+// accepts only what the kernel handed it, no loop wakes for a connection
+// another loop takes (no thundering herd), and no acceptor goroutine hands
+// connections around. It also lets a new process bind the port before the old
+// one closes, for restarts without refused connections.
+//
+// Two limits come from the kernel, not from this package. Linux only lets
+// sockets of the same effective user share a port. On macOS and the BSDs the
+// option lets the sockets bind but does not balance between them (FreeBSD
+// balances only with SO_REUSEPORT_LB).
+//
+// The package works with any Go program: Listen and ListenPacket return
+// ordinary net.Listener and net.PacketConn values, and Control plugs into a
+// net.ListenConfig of your own. On systems without SO_REUSEPORT (Windows,
+// Plan 9, Solaris, ...) the package still compiles and Control fails with an
+// error wrapping ErrUnsupported, so a program can fall back to one listener.
+//
+// All functions are safe for concurrent use.
+package reuseport
