@@ -12,7 +12,7 @@
 //	(*Poller).Mod(fd, gen, Interest) error     change what is watched (Interest may be 0: paused)
 //	(*Poller).Del(fd) error                    stop watching fd
 //	(*Poller).Wait(timeout, Handler) (woken bool, err error)
-//	(*Poller).Wake() error                     any goroutine: make Wait return soon
+//	(*Poller).Wake() error                     any goroutine: make Wait return soon (ErrClosed after Close)
 //
 // Callers speak in intents (an Interest set), never in mechanism flags: the
 // EPOLL and EV constants stay inside their own file.
@@ -30,8 +30,9 @@
 // # Goroutines
 //
 // Add, Mod, Del and Wait are called only by the goroutine that owns the
-// poller (its event loop). Wake may be called from any goroutine, at any time
-// before Close. Close is called by the owner after its last Wait.
+// poller (its event loop). Wake may be called from any goroutine at any
+// time, even after Close, which makes it a no-op that returns ErrClosed.
+// Close is called by the owner after its last Wait.
 package poller
 
 // Interest is the set of conditions a caller wants to hear about for one fd.

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -45,9 +46,14 @@ type Poller struct {
 	// that read it. Concurrent wakers therefore cost one write per wake,
 	// however many of them there are.
 	wakePending atomic.Uint32
-	events      []unix.EpollEvent
-	underused   int
-	wakeBuf     [8]byte
+	// closeMu makes Close wait for a Wake that is writing, and closed makes
+	// later Wakes write nothing: after Close the eventfd's number may belong
+	// to any new file, and 8 stray bytes written there would corrupt it.
+	closeMu   sync.RWMutex
+	closed    bool
+	events    []unix.EpollEvent
+	underused int
+	wakeBuf   [8]byte
 }
 
 // Open creates an epoll instance and its wake eventfd, both close-on-exec.
@@ -78,8 +84,11 @@ func Open() (*Poller, error) {
 }
 
 // Close releases the epoll fd and the wake eventfd. The owner calls it once,
-// after its last Wait; a Wake racing with Close may report EBADF.
+// after its last Wait. A Wake after Close does nothing and returns ErrClosed.
 func (p *Poller) Close() error {
+	p.closeMu.Lock()
+	p.closed = true
+	p.closeMu.Unlock()
 	return errors.Join(closeFD(p.wakefd), closeFD(p.epfd))
 }
 
@@ -201,11 +210,17 @@ func (p *Poller) consumeWake() {
 }
 
 // Wake makes the owner's current or next Wait return with woken == true.
-// Safe from any goroutine; wakes coalesce, so a storm of Wakes costs one
-// eventfd write per loop iteration.
+// Safe from any goroutine, even during or after Close (it then returns
+// ErrClosed); wakes coalesce, so a storm of Wakes costs one eventfd write
+// per loop iteration, and only that one write takes the read lock.
 func (p *Poller) Wake() error {
 	if p.wakePending.Load() != 0 || !p.wakePending.CompareAndSwap(0, 1) {
 		return nil
+	}
+	p.closeMu.RLock()
+	defer p.closeMu.RUnlock()
+	if p.closed {
+		return ErrClosed
 	}
 	for {
 		_, err := eventfdWrite(p.wakefd, wakeValue[:])

@@ -441,3 +441,36 @@ func countFDs(tb testing.TB) int {
 	}
 	return len(ents)
 }
+
+// TestWakeAfterCloseWritesNothing: once closed, the eventfd's number may be
+// reused by any file; a late Wake must not write 8 bytes into it.
+func TestWakeAfterCloseWritesNothing(t *testing.T) {
+	p, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wakefd := p.wakefd
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Take the freed number, as a new connection would.
+	a, b := socketpair(t)
+	if a != wakefd && b != wakefd {
+		t.Logf("fd %d not reused (got %d, %d); checking the write count only", wakefd, a, b)
+	}
+	writes := 0
+	eventfdWrite = func(fd int, buf []byte) (int, error) { writes++; return unix.Write(fd, buf) }
+	defer func() { eventfdWrite = unix.Write }()
+	if err := p.Wake(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Wake after Close: %v, want ErrClosed", err)
+	}
+	if writes != 0 {
+		t.Fatalf("Wake after Close wrote %d times", writes)
+	}
+	buf := make([]byte, 16)
+	for _, fd := range []int{a, b} {
+		if n, err := unix.Read(fd, buf); err != unix.EAGAIN {
+			t.Fatalf("fd %d received %d stray bytes (err %v)", fd, n, err)
+		}
+	}
+}

@@ -18,6 +18,9 @@ func BenchmarkWritePeekDiscard(b *testing.B) {
 				head, tail := r.Peek(size)
 				r.Discard(len(head) + len(tail))
 			}
+			if r.Buffered() != 0 {
+				b.Fatalf("%d bytes left after balanced writes and discards", r.Buffered())
+			}
 		})
 	}
 }
@@ -37,6 +40,9 @@ func BenchmarkWrapAround(b *testing.B) {
 		head, tail := r.Peek(size)
 		r.Discard(len(head) + len(tail))
 	}
+	if r.Buffered() != 2*size {
+		b.Fatalf("backlog is %d bytes, want %d", r.Buffered(), 2*size)
+	}
 }
 
 // BenchmarkGrowRelease grows a ring from nothing to 64 KiB in 1 KiB writes,
@@ -51,6 +57,9 @@ func BenchmarkGrowRelease(b *testing.B) {
 			r.Write(msg)
 		}
 		r.Release()
+	}
+	if r.Cap() != 0 {
+		b.Fatalf("Cap() = %d after Release", r.Cap())
 	}
 }
 
