@@ -1,0 +1,200 @@
+package evloop
+
+import (
+	"net"
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/evloop/evloop/internal/socket"
+	"github.com/evloop/evloop/poller"
+)
+
+// Accept back-off: when the process or system is out of descriptors or
+// memory, a listener stops being watched for this long, doubling up to the
+// maximum while the condition lasts. Never spin on a listener that cannot
+// accept, never stop the engine over it.
+const (
+	minAcceptBackoff = 5 * time.Millisecond
+	maxAcceptBackoff = time.Second
+	// acceptBatch bounds the accepts per readiness event so that a
+	// reuseport loop under a connection storm still serves its connections.
+	acceptBatch = 256
+	// backoffLogEvery rate-limits the back-off warning per listener.
+	backoffLogEvery = time.Second
+)
+
+// A listener is one listening socket and its back-off state, owned by the
+// goroutine whose poller watches it (the acceptor, or one reuseport loop).
+// network and addr are immutable and read by connections from any goroutine.
+type listener struct {
+	sock    *socket.Listener
+	fd      int
+	network string
+	addr    net.Addr
+
+	backoff    time.Duration
+	retryAt    time.Time // zero unless paused
+	lastLog    time.Time
+	suppressed int
+}
+
+// handoffer takes an accepted fd: the acceptor passes it to a loop, a
+// reuseport loop serves it itself.
+type handoffer interface {
+	handoff(fd int, peer netip.AddrPort, ln *listener)
+}
+
+func (ln *listener) close() {
+	if ln.sock != nil {
+		_ = ln.sock.Close()
+	}
+}
+
+func findListener(lns []*listener, fd int) *listener {
+	for _, ln := range lns {
+		if ln.fd == fd {
+			return ln
+		}
+	}
+	return nil
+}
+
+// acceptReady accepts pending connections until none is left (EAGAIN), the
+// batch is done (the level-triggered poller reports the rest), or accepting
+// must back off.
+func (ln *listener) acceptReady(p *poller.Poller, e *engine, to handoffer) {
+	for i := 0; i < acceptBatch; i++ {
+		fd, sa, err := socket.Accept(ln.fd)
+		switch err {
+		case nil:
+		case unix.EAGAIN:
+			return
+		case unix.EINTR, unix.ECONNABORTED, unix.EPROTO:
+			continue // that connection is gone; the next may be fine
+		case unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM:
+			ln.pause(p, e, err)
+			return
+		default:
+			// Unknown: treat it as transient too. Spinning or stopping
+			// would both be worse than retrying later.
+			ln.pause(p, e, err)
+			return
+		}
+		ln.backoff = 0
+		e.accepted.Add(1)
+		e.prepare(fd)
+		to.handoff(fd, socket.SockaddrToAddrPort(sa), ln)
+	}
+}
+
+// pause stops watching the listener until its back-off expires.
+func (ln *listener) pause(p *poller.Poller, e *engine, err error) {
+	ln.backoff = min(max(ln.backoff*2, minAcceptBackoff), maxAcceptBackoff)
+	ln.retryAt = time.Now().Add(ln.backoff)
+	e.acceptBackoffs.Add(1)
+	if perr := p.Mod(ln.fd, listenerGen, 0); perr != nil {
+		e.log.Warn("evloop: cannot pause listener", "addr", ln.addr, "err", perr)
+	}
+	if now := time.Now(); now.Sub(ln.lastLog) >= backoffLogEvery {
+		e.log.Warn("evloop: accept failed; backing off", "addr", ln.addr, "err", err,
+			"retry_in", ln.backoff, "suppressed", ln.suppressed)
+		ln.lastLog, ln.suppressed = now, 0
+	} else {
+		ln.suppressed++
+	}
+}
+
+// nextRetry returns the earliest retry time of the paused listeners.
+func nextRetry(lns []*listener) time.Time {
+	var next time.Time
+	for _, ln := range lns {
+		if !ln.retryAt.IsZero() && (next.IsZero() || ln.retryAt.Before(next)) {
+			next = ln.retryAt
+		}
+	}
+	return next
+}
+
+// resumeDue watches paused listeners again once their back-off expired; the
+// level-triggered poller then reports any connection that waited.
+func resumeDue(lns []*listener, p *poller.Poller) {
+	if nextRetry(lns).IsZero() {
+		return // nothing paused: spare the clock read
+	}
+	now := time.Now()
+	for _, ln := range lns {
+		if ln.retryAt.IsZero() || now.Before(ln.retryAt) {
+			continue
+		}
+		ln.retryAt = time.Time{}
+		if err := p.Mod(ln.fd, listenerGen, poller.Readable); err != nil {
+			ln.retryAt = now.Add(ln.backoff) // try again later rather than lose the listener
+		}
+	}
+}
+
+// The acceptor (main-reactor mode) is one goroutine with its own poller
+// watching every listener; it hands accepted fds to the loops through their
+// task queues. The queue's wake flag batches the wakes: a burst of accepts
+// for one loop costs one eventfd write.
+type acceptor struct {
+	eng      *engine
+	poller   *poller.Poller
+	lns      []*listener
+	next     int // round-robin position
+	stopping atomic.Bool
+	goid     atomic.Uint64
+}
+
+func newAcceptor(e *engine, lns []*listener) (*acceptor, error) {
+	p, err := poller.Open()
+	if err != nil {
+		return nil, err
+	}
+	a := &acceptor{eng: e, poller: p, lns: lns}
+	for _, ln := range lns {
+		if err := p.Add(ln.fd, listenerGen, poller.Readable); err != nil {
+			_ = p.Close()
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+func (a *acceptor) run() error {
+	a.goid.Store(goid())
+	for !a.stopping.Load() {
+		if _, err := a.poller.Wait(waitTimeout(nextRetry(a.lns)), a); err != nil {
+			a.eng.log.Error("evloop: acceptor failed", "err", err)
+			return err
+		}
+		resumeDue(a.lns, a.poller)
+	}
+	return nil
+}
+
+// stop makes run return; the engine then closes the listeners.
+func (a *acceptor) stop() {
+	a.stopping.Store(true)
+	_ = a.poller.Wake()
+}
+
+func (a *acceptor) OnEvent(ev poller.Event) {
+	if ln := findListener(a.lns, ev.FD); ln != nil && !a.stopping.Load() {
+		ln.acceptReady(a.poller, a.eng, a)
+	}
+}
+
+func (a *acceptor) handoff(fd int, peer netip.AddrPort, ln *listener) {
+	l := a.eng.pick(peer, &a.next)
+	// Counted now, not when the loop gets to it, so that LeastConnections
+	// spreads a burst of accepts instead of sending it all to one loop.
+	l.count.Add(1)
+	if err := l.q.Push(task{kind: taskRegister, fd: int32(fd), peer: peer, ln: ln}); err != nil {
+		l.count.Add(-1)
+		_ = socket.Close(fd) // the loop has exited: the engine is stopping
+	}
+}

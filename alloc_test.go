@@ -1,0 +1,226 @@
+//go:build !race
+
+package evloop
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// tbFrameEcho echoes whole frames of frameSize bytes and leaves a partial
+// frame buffered, so that every turn goes through the connection's ring.
+type tbFrameEcho struct {
+	BaseHandler
+	frameSize int
+}
+
+func (h tbFrameEcho) OnTraffic(c Conn) Action {
+	for c.InboundBuffered() >= h.frameSize {
+		b, _ := c.Next(h.frameSize)
+		if _, err := c.Write(b); err != nil {
+			return Close
+		}
+	}
+	return None
+}
+
+// tbHeaderEcho answers each message with a fixed header and the message,
+// with one Writev of loop-owned slices.
+type tbHeaderEcho struct {
+	BaseHandler
+	bufs [][]byte // reused; only touched by the loop (WithLoops(1))
+}
+
+var tbHeader = []byte("HDR:")
+
+func (h *tbHeaderEcho) OnTraffic(c Conn) Action {
+	b, _ := c.Next(-1)
+	h.bufs = append(h.bufs[:0], tbHeader, b)
+	if _, err := c.Writev(h.bufs); err != nil {
+		return Close
+	}
+	return None
+}
+
+// tbAsyncEcho replies through AsyncWrite, so each turn also takes the task
+// queue, the wake and a pooled buffer.
+type tbAsyncEcho struct{ BaseHandler }
+
+func (tbAsyncEcho) OnTraffic(c Conn) Action {
+	b, _ := c.Next(-1)
+	if err := c.AsyncWrite(b, nil); err != nil {
+		return Close
+	}
+	return None
+}
+
+// tbWakeEcho leaves each message unread and asks for a Wake; the OnTraffic
+// that the Wake runs echoes it.
+type tbWakeEcho struct {
+	BaseHandler
+	woken bool // loop-owned (WithLoops(1))
+}
+
+func (h *tbWakeEcho) OnTraffic(c Conn) Action {
+	if !h.woken {
+		h.woken = true
+		if err := c.Wake(nil); err != nil {
+			return Close
+		}
+		return None
+	}
+	h.woken = false
+	b, _ := c.Next(-1)
+	if _, err := c.Write(b); err != nil {
+		return Close
+	}
+	return None
+}
+
+// TestEchoTurnZeroAlloc: once warm, a server turn (read, OnTraffic, write)
+// allocates nothing. The client's side of each round trip (net.Conn Write
+// and Read on preallocated buffers) does not allocate either, so every
+// malloc counted during the round trips is the engine's. Strict: fewer
+// than one allocation per hundred turns.
+func TestEchoTurnZeroAlloc(t *testing.T) {
+	const msgSize = 64
+	const turns = 4000 // cheap (no race detector here): no need to scale down
+	tests := []struct {
+		name    string
+		handler EventHandler
+		// prime is sent once before the turns; reply is how many bytes
+		// each turn's msgSize bytes bring back.
+		prime []byte
+		reply int
+	}{
+		{name: "view", handler: echoHandler{}, reply: msgSize},
+		// Frames straddle the messages: every turn appends to the ring,
+		// consumes one frame across the boundary and keeps half a frame.
+		{name: "ring", handler: tbFrameEcho{frameSize: msgSize}, prime: make([]byte, msgSize/2), reply: msgSize},
+		{name: "writev", handler: &tbHeaderEcho{}, reply: len(tbHeader) + msgSize},
+		{name: "async write", handler: tbAsyncEcho{}, reply: msgSize},
+		{name: "wake", handler: &tbWakeEcho{}, reply: msgSize},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startEngine(t, tt.handler, "tcp://127.0.0.1:0", WithLoops(1))
+			cl := s.dial(t)
+			msg := bytes.Repeat([]byte{'m'}, msgSize)
+			got := make([]byte, tt.reply)
+			if len(tt.prime) > 0 {
+				if _, err := cl.Write(tt.prime); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// A stuck server fails the test by this deadline rather than
+			// hanging it; set once, it costs nothing per turn.
+			if err := cl.SetDeadline(time.Now().Add(time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			turn := func() error {
+				if _, err := cl.Write(msg); err != nil {
+					return err
+				}
+				_, err := io.ReadFull(cl, got)
+				return err
+			}
+			for i := 0; i < 200; i++ { // warm up: pools, rings, scratch
+				if err := turn(); err != nil {
+					t.Fatalf("warm-up turn %d: %v", i, err)
+				}
+			}
+			mallocs, err := tbCountMallocs(turns, turn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			per := float64(mallocs) / float64(turns)
+			t.Logf("%d allocations in %d turns (%.4f per turn)", mallocs, turns, per)
+			if per >= 0.01 {
+				t.Errorf("%.4f allocations per echo turn, want 0 (< 0.01)", per)
+			}
+		})
+	}
+}
+
+// tbCountMallocs runs f n times and returns the process's heap allocations
+// meanwhile.
+func tbCountMallocs(n int, f func() error) (uint64, error) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := 0; i < n; i++ {
+		if err := f(); err != nil {
+			return 0, fmt.Errorf("turn %d: %w", i, err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	return after.Mallocs - before.Mallocs, nil
+}
+
+// TestClientRoundTripZeroAlloc checks the measuring instrument: the client
+// side alone (against a plain net echo peer that reuses its buffer) must
+// not allocate, or TestEchoTurnZeroAlloc would blame the engine for it.
+func TestClientRoundTripZeroAlloc(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	served := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			served <- err
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 64)
+		for {
+			n, err := c.Read(buf)
+			if err != nil {
+				served <- nil // the client closed
+				return
+			}
+			if _, err := c.Write(buf[:n]); err != nil {
+				served <- err
+				return
+			}
+		}
+	}()
+	cl, err := net.DialTimeout("tcp", ln.Addr().String(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.SetDeadline(time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	msg, got := bytes.Repeat([]byte{'c'}, 64), make([]byte, 64)
+	turn := func() error {
+		if _, err := cl.Write(msg); err != nil {
+			return err
+		}
+		_, err := io.ReadFull(cl, got)
+		return err
+	}
+	for i := 0; i < 100; i++ {
+		if err := turn(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	turns := tbScale(2000, 2)
+	mallocs, err := tbCountMallocs(turns, turn)
+	cl.Close()
+	if serr := tbRecv(t, served, 5*time.Second, "the echo peer"); serr != nil {
+		t.Errorf("echo peer: %v", serr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if per := float64(mallocs) / float64(turns); per >= 0.01 {
+		t.Errorf("the client's round trip allocates %.4f times per turn; the engine's measurement is unsound", per)
+	}
+}

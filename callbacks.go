@@ -1,0 +1,101 @@
+package evloop
+
+import (
+	"runtime/debug"
+	"time"
+)
+
+// Every call into user code goes through one of these, which apply the
+// panic policy: by default a panic is recovered, logged with its stack and
+// counted, and the connection concerned is closed with a *PanicError; with
+// WithPanicPropagation it is left to crash the process.
+
+func (l *loop) open(c *conn) (out []byte, a Action) {
+	if !l.eng.opts.propagatePanic {
+		defer l.recoverConn(c, "OnOpen", &a)
+	}
+	return l.eng.handler.OnOpen(c)
+}
+
+func (l *loop) traffic(c *conn) (a Action) {
+	defer l.endTraffic(c)
+	if !l.eng.opts.propagatePanic {
+		defer l.recoverConn(c, "OnTraffic", &a)
+	}
+	return l.eng.handler.OnTraffic(c)
+}
+
+func (l *loop) onClose(c *conn, err error) (a Action) {
+	if !l.eng.opts.propagatePanic {
+		defer l.recoverConn(nil, "OnClose", &a)
+	}
+	return l.eng.handler.OnClose(c, err)
+}
+
+func (l *loop) tick() (delay time.Duration, a Action) {
+	if !l.eng.opts.propagatePanic {
+		defer func() {
+			if r := recover(); r != nil {
+				l.eng.recovered("OnTick", r, debug.Stack())
+				delay, a = time.Second, None
+			}
+		}()
+	}
+	return l.eng.handler.OnTick()
+}
+
+// callback runs an AsyncCallback, if any; a panic in it closes c.
+func (l *loop) callback(c *conn, cb AsyncCallback, err error) {
+	if cb == nil {
+		return
+	}
+	if !l.eng.opts.propagatePanic {
+		var a Action
+		defer l.recoverConn(c, "AsyncCallback", &a)
+	}
+	cb(c, err)
+}
+
+// recoverConn is deferred around a callback for c (nil when the callback
+// concerns no open connection). It must be deferred directly: recover only
+// works in the deferred call itself.
+func (l *loop) recoverConn(c *conn, where string, a *Action) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	perr := &PanicError{Value: r, Stack: debug.Stack()}
+	l.eng.recovered(where, r, perr.Stack)
+	if c != nil {
+		c.fail(perr)
+		*a = Close
+	}
+}
+
+func (e *engine) recovered(where string, r any, stack []byte) {
+	e.panics.Add(1)
+	e.log.Error("evloop: recovered panic", "in", where, "panic", r, "stack", string(stack))
+}
+
+func (e *engine) boot() (a Action) {
+	if !e.opts.propagatePanic {
+		defer func() {
+			if r := recover(); r != nil {
+				e.recovered("OnBoot", r, debug.Stack())
+				a = Shutdown
+			}
+		}()
+	}
+	return e.handler.OnBoot(Engine{e})
+}
+
+func (e *engine) shutdownHandler() {
+	if !e.opts.propagatePanic {
+		defer func() {
+			if r := recover(); r != nil {
+				e.recovered("OnShutdown", r, debug.Stack())
+			}
+		}()
+	}
+	e.handler.OnShutdown(Engine{e})
+}

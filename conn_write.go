@@ -1,0 +1,212 @@
+package evloop
+
+import (
+	"errors"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/evloop/evloop/internal/socket"
+	"github.com/evloop/evloop/poller"
+)
+
+// maxFlushRounds bounds one flush: a socket that keeps taking bytes must not
+// keep the loop from its other connections.
+const maxFlushRounds = 4
+
+func (c *conn) OutboundBuffered() int { return c.outbound.Buffered() }
+
+// usable reports why the handler may not write to c, if it may not.
+func (c *conn) usable() error {
+	if c.state != connOpen {
+		return ErrClosed
+	}
+	return c.err
+}
+
+func (c *conn) Write(p []byte) (int, error) {
+	if err := c.usable(); err != nil {
+		return 0, err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if !c.outbound.IsEmpty() {
+		// Bytes already wait: these go behind them, never around them.
+		return c.buffer(p, 0)
+	}
+	n, err := c.writeOnce(p)
+	if err != nil {
+		return n, err
+	}
+	return c.buffer(p[n:], n)
+}
+
+func (c *conn) Writev(bufs [][]byte) (int, error) {
+	if err := c.usable(); err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, b := range bufs {
+		total += len(b)
+	}
+	if total == 0 {
+		return 0, nil
+	}
+	written := 0
+	if c.outbound.IsEmpty() {
+		for written < total {
+			n, offered, err := c.writevOnce(bufs, written)
+			if err != nil {
+				return written, err
+			}
+			written += n
+			if n < offered {
+				break // the kernel took less than offered: it is full
+			}
+		}
+	}
+	// Queue the unsent rest, buffer by buffer, skipping what went out.
+	skip := written
+	for _, b := range bufs {
+		if skip >= len(b) {
+			skip -= len(b)
+			continue
+		}
+		if _, err := c.outbound.Write(b[skip:]); err != nil {
+			c.fail(err)
+			return written, err
+		}
+		skip = 0
+	}
+	if written < total {
+		c.armWrite()
+	}
+	return total, c.err
+}
+
+// buffer queues p behind pending output and returns the count the caller
+// reports: everything, as the bytes are now the loop's to deliver.
+func (c *conn) buffer(p []byte, sent int) (int, error) {
+	if len(p) == 0 {
+		return sent, nil
+	}
+	if _, err := c.outbound.Write(p); err != nil {
+		c.fail(err)
+		return sent, err
+	}
+	c.armWrite()
+	return sent + len(p), nil
+}
+
+// writeOnce makes one write(2), retrying only EINTR. EAGAIN is not an error:
+// it means nothing was taken.
+func (c *conn) writeOnce(p []byte) (int, error) {
+	for {
+		n, err := socket.Write(int(c.fd), p)
+		switch {
+		case err == nil:
+			return n, nil
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return 0, nil
+		default:
+			err = os.NewSyscallError("write", err)
+			c.fail(err)
+			return 0, err
+		}
+	}
+}
+
+// writevOnce makes one writev(2) of bufs from byte offset off, and reports
+// how many bytes it offered (at most socket.MaxIovecs buffers' worth).
+func (c *conn) writevOnce(bufs [][]byte, off int) (n, offered int, err error) {
+	iov, offered := c.loop.iovFrom(bufs, off)
+	defer clear(iov) // do not keep the caller's buffers reachable
+	for {
+		n, err := socket.Writev(int(c.fd), iov)
+		switch {
+		case err == nil:
+			return n, offered, nil
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return 0, offered, nil
+		default:
+			err = os.NewSyscallError("writev", err)
+			c.fail(err)
+			return 0, offered, err
+		}
+	}
+}
+
+func (c *conn) Flush() error {
+	if err := c.usable(); err != nil {
+		return err
+	}
+	return c.flush()
+}
+
+// flush sends pending output, at most maxFlushRounds writev calls, and
+// stops watching writability once nothing is left. Loop only.
+func (c *conn) flush() error {
+	for i := 0; i < maxFlushRounds && !c.outbound.IsEmpty(); i++ {
+		head, tail := c.outbound.Peek(-1)
+		c.loop.pair[0], c.loop.pair[1] = head, tail
+		n, offered, err := c.writevOnce(c.loop.pair[:], 0)
+		c.loop.pair[0], c.loop.pair[1] = nil, nil
+		if err != nil {
+			return err
+		}
+		c.outbound.Discard(n)
+		if n < offered {
+			break
+		}
+	}
+	if c.outbound.IsEmpty() {
+		c.outbound.Release()
+		c.disarmWrite()
+	}
+	return nil
+}
+
+func (c *conn) armWrite() {
+	if c.writing || c.state != connOpen {
+		return
+	}
+	if err := c.loop.poller.Mod(int(c.fd), c.gen, poller.Readable|poller.Writable); err != nil {
+		c.fail(err)
+		return
+	}
+	c.writing = true
+	c.loop.writers++
+}
+
+func (c *conn) disarmWrite() {
+	if !c.writing {
+		return
+	}
+	c.writing = false
+	c.loop.writers--
+	if c.state != connOpen {
+		return
+	}
+	if err := c.loop.poller.Mod(int(c.fd), c.gen, poller.Readable); err != nil {
+		c.fail(err)
+	}
+}
+
+// fail records the first error of a connection; the loop closes it with
+// that error as soon as the running callback or task returns.
+func (c *conn) fail(err error) {
+	if c.err != nil || c.state == connClosed {
+		return
+	}
+	if errors.Is(err, unix.EPIPE) || errors.Is(err, unix.ECONNRESET) {
+		// The peer is gone; nothing pending can be delivered.
+		c.outbound.Reset()
+	}
+	c.err = err
+	c.loop.failed = append(c.loop.failed, c)
+}

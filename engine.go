@@ -1,0 +1,425 @@
+package evloop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/ants/v2"
+
+	"github.com/evloop/evloop/internal/socket"
+	"github.com/evloop/evloop/poller"
+)
+
+// handlerShutdownTimeout bounds the drain phase of a stop that a handler
+// asked for by returning Shutdown (Stop's caller gives its own context).
+const handlerShutdownTimeout = 5 * time.Second
+
+// Run serves handler on addr until the engine stops, and returns why: nil
+// after a requested stop (Engine.Stop or a Shutdown action), the error
+// otherwise. addr is "tcp://host:port" (also tcp4, tcp6), "unix:///path",
+// or "host:port" for tcp.
+func Run(handler EventHandler, addr string, opts ...Option) error {
+	return RunAddrs(handler, []string{addr}, opts...)
+}
+
+// RunAddrs is Run for several addresses served by the same loops.
+func RunAddrs(handler EventHandler, addrs []string, opts ...Option) error {
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := o.normalize(); err != nil {
+		return err
+	}
+	if len(addrs) == 0 {
+		return fmt.Errorf("%w: no address to listen on", ErrInvalidOption)
+	}
+	e, err := newEngine(handler, addrs, o)
+	if err != nil {
+		return err
+	}
+	return e.serve()
+}
+
+// Engine is the handle to a running engine, given to EventHandler.OnBoot.
+// Its methods are safe from any goroutine.
+type Engine struct{ e *engine }
+
+// Stop stops the engine: it stops accepting, lets pending output flush and
+// pool jobs finish until ctx is done, then closes every connection (OnClose
+// each), runs OnShutdown and makes Run return nil. It waits for all that,
+// or for ctx, except when called from a handler or OnBoot: there it only
+// starts the stop, which completes once the callback returns. Stopping
+// twice is harmless.
+func (eng Engine) Stop(ctx context.Context) error {
+	e := eng.e
+	if e == nil {
+		return ErrEngineStopped
+	}
+	e.requestStop(ctx, nil)
+	if e.onOwnGoroutine() {
+		return nil
+	}
+	select {
+	case <-e.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// CountConnections returns the number of open connections.
+func (eng Engine) CountConnections() int {
+	n := 0
+	for _, l := range eng.e.loops {
+		n += int(l.count.Load())
+	}
+	return n
+}
+
+// Addrs returns the addresses the engine listens on, with ephemeral ports
+// resolved, in the order they were given to Run.
+func (eng Engine) Addrs() []net.Addr {
+	return append([]net.Addr(nil), eng.e.addrs...)
+}
+
+// Submit runs job on the engine's goroutine pool. A panic in job is
+// recovered and logged (unless WithPanicPropagation). It returns
+// ErrPoolOverload when the pool is full and ErrEngineStopped after a stop.
+func (eng Engine) Submit(job func()) error { return eng.e.submit(nil, job) }
+
+// Stats are counters of an engine's life so far.
+type Stats struct {
+	// Accepted counts accepted connections.
+	Accepted uint64
+	// AcceptBackoffs counts the times a listener paused accepting because
+	// the process or system was out of descriptors or memory.
+	AcceptBackoffs uint64
+	// Panics counts recovered panics in handlers and pool jobs.
+	Panics uint64
+}
+
+// Stats returns the engine's counters.
+func (eng Engine) Stats() Stats {
+	e := eng.e
+	return Stats{Accepted: e.accepted.Load(), AcceptBackoffs: e.acceptBackoffs.Load(), Panics: e.panics.Load()}
+}
+
+type engine struct {
+	opts     options
+	handler  EventHandler
+	log      *slog.Logger
+	loops    []*loop
+	acceptor *acceptor
+	lns      []*listener // every listener, for closing at the end
+	addrs    []net.Addr
+	pool     *ants.Pool
+	ownPool  bool
+	runGoid  atomic.Uint64
+
+	jobs           atomic.Int64 // pool jobs submitted and not finished
+	accepted       atomic.Uint64
+	acceptBackoffs atomic.Uint64
+	panics         atomic.Uint64
+
+	stopMu   sync.Mutex
+	stopping bool
+	stopCtx  context.Context
+	cause    error
+	stopCh   chan struct{} // closed by the first stop request
+	done     chan struct{} // closed when Run is about to return
+	wg       sync.WaitGroup
+}
+
+func newEngine(handler EventHandler, addrs []string, o options) (_ *engine, err error) {
+	e := &engine{opts: o, handler: handler, log: o.logger, stopCh: make(chan struct{}), done: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			e.release() // whatever was opened before the failure
+		}
+	}()
+	for i := 0; i < o.loops; i++ {
+		l, err := newLoop(i, e)
+		if err != nil {
+			return nil, err
+		}
+		e.loops = append(e.loops, l)
+	}
+	var shared []*listener // served by the acceptor
+	for _, addr := range addrs {
+		network, address, err := socket.ParseAddr(addr)
+		if err != nil {
+			return nil, err
+		}
+		if !socket.IsStream(network) {
+			return nil, fmt.Errorf("%w: %q (evloop serves tcp and unix streams)", ErrUnsupportedNetwork, addr)
+		}
+		if o.reusePort && network != "unix" {
+			if err := e.listenPerLoop(network, address); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		ln, err := e.listen(network, address, false)
+		if err != nil {
+			return nil, err
+		}
+		shared = append(shared, ln)
+		e.addrs = append(e.addrs, ln.addr)
+	}
+	if len(shared) > 0 {
+		if e.acceptor, err = newAcceptor(e, shared); err != nil {
+			return nil, err
+		}
+	}
+	if o.pool != nil {
+		e.pool = o.pool
+	} else if e.pool, err = ants.NewPool(o.poolSize, ants.WithNonblocking(true)); err != nil {
+		return nil, err
+	}
+	e.ownPool = o.pool == nil
+	return e, nil
+}
+
+// listenPerLoop gives every loop its own SO_REUSEPORT listener on one
+// address. The first bind resolves an ephemeral port; the others bind to it.
+func (e *engine) listenPerLoop(network, address string) error {
+	for i, l := range e.loops {
+		ln, err := e.listen(network, address, true)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			address = ln.addr.String()
+			e.addrs = append(e.addrs, ln.addr)
+		}
+		if err := l.poller.Add(ln.fd, listenerGen, poller.Readable); err != nil {
+			return err
+		}
+		l.lns = append(l.lns, ln)
+	}
+	return nil
+}
+
+func (e *engine) listen(network, address string, reusePort bool) (*listener, error) {
+	s, err := socket.Listen(network, address, socket.Options{
+		ReuseAddr: e.opts.reuseAddr,
+		ReusePort: reusePort,
+		Backlog:   e.opts.backlog,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ln := &listener{sock: s, fd: s.FD, network: s.Network, addr: s.Addr}
+	e.lns = append(e.lns, ln)
+	return ln, nil
+}
+
+// prepare applies the per-connection socket options to an accepted fd.
+// Failures are logged, not fatal: the connection works without them.
+func (e *engine) prepare(fd int) {
+	o := &e.opts
+	var err error
+	if o.noDelay {
+		err = errors.Join(err, socket.SetNoDelay(fd, true))
+	}
+	if o.keepAlive > 0 {
+		err = errors.Join(err, socket.SetKeepAlive(fd, o.keepAlive, o.keepAlive, 9))
+	}
+	if o.recvBuffer > 0 {
+		err = errors.Join(err, socket.SetRecvBuffer(fd, o.recvBuffer))
+	}
+	if o.sendBuffer > 0 {
+		err = errors.Join(err, socket.SetSendBuffer(fd, o.sendBuffer))
+	}
+	if err != nil {
+		e.log.Debug("evloop: socket option not applied", "err", err)
+	}
+}
+
+// serve runs the engine on the calling goroutine until it has stopped.
+func (e *engine) serve() error {
+	e.runGoid.Store(goid())
+	if e.boot() == Shutdown {
+		e.requestStop(nil, nil)
+	}
+	if e.stopRequested() {
+		// Stopped during OnBoot: serve nothing, not even a connection
+		// that already waits in a listener's backlog. The loops never ran,
+		// so their cleanup runs here.
+		for _, l := range e.loops {
+			l.exit()
+		}
+		e.shutdownHandler()
+		e.release()
+		close(e.done)
+		return e.cause
+	}
+	acceptorDone := make(chan struct{})
+	for _, l := range e.loops {
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			if err := l.run(); err != nil {
+				e.requestStop(nil, err)
+			}
+		}()
+	}
+	if e.acceptor != nil {
+		go func() {
+			defer close(acceptorDone)
+			if err := e.acceptor.run(); err != nil {
+				e.requestStop(nil, err)
+			}
+		}()
+	} else {
+		close(acceptorDone)
+	}
+	<-e.stopCh
+	e.shutdown(acceptorDone)
+	return e.cause
+}
+
+func (e *engine) stopRequested() bool {
+	select {
+	case <-e.stopCh:
+		return true
+	default:
+		return false
+	}
+}
+
+// requestStop starts the stop once; ctx bounds its drain phase (nil: the
+// handler default), cause is nil for a requested stop.
+func (e *engine) requestStop(ctx context.Context, cause error) {
+	e.stopMu.Lock()
+	defer e.stopMu.Unlock()
+	if e.stopping {
+		if e.cause == nil && cause != nil {
+			e.cause = cause
+		}
+		return
+	}
+	e.stopping = true
+	e.stopCtx = ctx
+	e.cause = cause
+	close(e.stopCh)
+}
+
+// shutdown is the stop, in order: no new connections, drain, close every
+// connection, OnShutdown, release everything.
+func (e *engine) shutdown(acceptorDone <-chan struct{}) {
+	defer close(e.done)
+	e.stopMu.Lock()
+	ctx, cause := e.stopCtx, e.cause
+	e.stopMu.Unlock()
+	if ctx == nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.Background(), handlerShutdownTimeout)
+		defer cancel()
+	}
+	if e.acceptor != nil {
+		e.acceptor.stop()
+	}
+	<-acceptorDone
+	if e.acceptor != nil {
+		for _, ln := range e.acceptor.lns {
+			ln.close() // pending handshakes are refused rather than left waiting
+		}
+	}
+	for _, l := range e.loops {
+		_ = l.q.Push(task{kind: taskStopAccepting})
+	}
+	if cause == nil {
+		e.drain(ctx)
+	}
+	for _, l := range e.loops {
+		_ = l.q.Push(task{kind: taskShutdown}) // fails only for a loop that already exited
+	}
+	e.wg.Wait()
+	e.shutdownHandler()
+	e.release()
+}
+
+// drainPoll is how often the drain phase looks for remaining work.
+const drainPoll = 2 * time.Millisecond
+
+// drain waits until no pool job runs, no task is queued and no output is
+// pending on any loop, or until ctx is done.
+func (e *engine) drain(ctx context.Context) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if e.jobs.Load() == 0 && e.quiet(ctx) {
+			return
+		}
+		t.Reset(drainPoll)
+	}
+}
+
+// quiet asks every loop, through its queue, whether it has work left. The
+// probe runs after every task queued before it, so a true answer means the
+// async writes queued so far have been written and flushed.
+func (e *engine) quiet(ctx context.Context) bool {
+	reply := make(chan bool, len(e.loops))
+	asked := 0
+	for _, l := range e.loops {
+		if l.q.Push(task{kind: taskProbe, reply: reply}) == nil {
+			asked++
+		}
+	}
+	quiet := true
+	for ; asked > 0; asked-- {
+		select {
+		case q := <-reply:
+			quiet = quiet && q
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return quiet
+}
+
+// release frees the engine's descriptors and pool: after shutdown, or when
+// newEngine fails half way.
+func (e *engine) release() {
+	if e.acceptor != nil {
+		_ = e.acceptor.poller.Close()
+	}
+	for _, ln := range e.lns {
+		ln.close()
+	}
+	for _, l := range e.loops {
+		_ = l.poller.Close()
+	}
+	if e.pool != nil && e.ownPool {
+		_ = e.pool.ReleaseTimeout(time.Second)
+	}
+}
+
+// onOwnGoroutine reports whether the caller is a goroutine the stop waits
+// for (a loop, or Run's during OnBoot and OnShutdown), where waiting for
+// the stop to finish would deadlock.
+func (e *engine) onOwnGoroutine() bool {
+	id := goid()
+	if id == e.runGoid.Load() {
+		return true
+	}
+	for _, l := range e.loops {
+		if l.goid.Load() == id {
+			return true
+		}
+	}
+	return e.acceptor != nil && e.acceptor.goid.Load() == id
+}

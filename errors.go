@@ -1,0 +1,46 @@
+package evloop
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrClosed: the connection is closed (or was replaced by a new one on
+	// the same fd); the call did nothing.
+	ErrClosed = errors.New("evloop: connection closed")
+	// ErrEngineStopped: the engine is stopping or stopped.
+	ErrEngineStopped = errors.New("evloop: engine stopped")
+	// ErrUnsupportedNetwork: the address names a network the engine cannot
+	// serve (evloop serves tcp, tcp4, tcp6 and unix streams).
+	ErrUnsupportedNetwork = errors.New("evloop: unsupported network")
+	// ErrShortBuffer: Peek or Next asked for more bytes than are buffered;
+	// the call returned what there is.
+	ErrShortBuffer = errors.New("evloop: fewer bytes buffered than requested")
+	// ErrNegativeSize: a negative count was passed where a size is needed.
+	ErrNegativeSize = errors.New("evloop: negative size")
+	// ErrPoolOverload: every goroutine of the engine's pool is busy; the
+	// job was not run. The caller decides: retry, reply with an error, or
+	// close the connection.
+	ErrPoolOverload = errors.New("evloop: goroutine pool overloaded")
+	// ErrInvalidOption: an option value is out of range.
+	ErrInvalidOption = errors.New("evloop: invalid option")
+)
+
+// PanicError is the error a connection is closed with when a handler or a
+// pool job panicked while serving it.
+type PanicError struct {
+	// Value is what was passed to panic.
+	Value any
+	// Stack is the goroutine's stack at the panic.
+	Stack []byte
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("evloop: handler panicked: %v", e.Value) }
+
+// Unwrap returns the panic value when it is an error, so errors.Is and
+// errors.As see through the panic.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}

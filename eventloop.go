@@ -1,0 +1,378 @@
+package evloop
+
+import (
+	"net/netip"
+	"os"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/evloop/evloop/internal/queue"
+	"github.com/evloop/evloop/internal/socket"
+	"github.com/evloop/evloop/poller"
+)
+
+// listenerGen tags listener fds in a poller; connections start at 1, so an
+// event with generation 0 is never mistaken for a connection's.
+const listenerGen = 0
+
+// A loop is one goroutine that owns a poller, the connections it serves
+// (indexed by fd), one read buffer and a task queue. An iteration:
+//
+//	wait for readiness (bounded by the next timer)
+//	  -> handle each ready fd: read + OnTraffic, or flush pending output
+//	  -> run queued tasks, within a budget
+//	  -> run due timers (OnTick on loop 0, listener back-off)
+//
+// Nothing in it blocks except the wait.
+type loop struct {
+	idx    int
+	eng    *engine
+	poller *poller.Poller
+	q      *queue.Queue[task]
+
+	conns []*conn      // by fd; grown on demand
+	count atomic.Int32 // open connections, read by the balancer and Engine
+	gen   uint32       // last generation handed out
+	buf   []byte       // the read buffer
+
+	// cur and view: the connection inside OnTraffic and the unread part of
+	// what was just read for it, a view of buf.
+	cur     *conn
+	view    []byte
+	scratch []byte      // contiguous copies for Peek across a ring's wrap
+	iov     [][]byte    // writev arguments
+	pair    [2][]byte   // a ring's head and tail, as writev arguments
+	failed  []*conn     // connections to close once the current callback returns
+	writers int         // connections with output pending
+	lns     []*listener // this loop's own listeners (reuseport mode)
+
+	nextTick time.Time
+	exiting  bool
+	goid     atomic.Uint64
+}
+
+func newLoop(idx int, e *engine) (*loop, error) {
+	p, err := poller.Open()
+	if err != nil {
+		return nil, err
+	}
+	l := &loop{
+		idx:    idx,
+		eng:    e,
+		poller: p,
+		buf:    make([]byte, e.opts.readBufferSize),
+		iov:    make([][]byte, 0, socket.MaxIovecs),
+	}
+	l.q = queue.New[task](p, 0, 0)
+	return l, nil
+}
+
+// run is the loop goroutine. It returns nil after a shutdown task, or the
+// poller error that made the loop unable to go on.
+func (l *loop) run() (err error) {
+	if l.eng.opts.lockOSThread {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+	}
+	l.goid.Store(goid())
+	defer l.exit()
+	if l.idx == 0 && l.eng.opts.ticker {
+		l.nextTick = time.Now()
+	}
+	for !l.exiting {
+		woken, err := l.poller.Wait(l.timeout(), l)
+		if err != nil {
+			l.eng.log.Error("evloop: event loop failed", "loop", l.idx, "err", err)
+			return err
+		}
+		if woken {
+			l.q.Drain(l)
+		}
+		l.runTimers()
+	}
+	return nil
+}
+
+// exit closes whatever is still open (only after a poller failure) and
+// fails every task that can no longer run. Later pushes are refused, so
+// each accepted task is seen here exactly once.
+func (l *loop) exit() {
+	l.closeListeners()
+	l.closeAll()
+	l.q.Close()
+	l.q.Pending(l.drop)
+	l.closeFailed()
+}
+
+// OnEvent handles one ready fd.
+func (l *loop) OnEvent(ev poller.Event) {
+	if ev.Gen == listenerGen {
+		if ln := findListener(l.lns, ev.FD); ln != nil {
+			ln.acceptReady(l.poller, l.eng, l)
+		}
+		return
+	}
+	c := l.lookup(ev.FD)
+	if c == nil || c.gen != ev.Gen {
+		return // stale: the connection this event was for is gone
+	}
+	if c.writing && ev.Events&(poller.EventWrite|poller.EventError|poller.EventHangup) != 0 {
+		_ = c.flush() // a failure is recorded in c.err and closes c below
+		if c.state == connClosing && c.outbound.IsEmpty() {
+			l.closeNow(c, nil)
+		}
+	}
+	if c.state == connOpen && c.err == nil &&
+		ev.Events&(poller.EventRead|poller.EventReadHangup|poller.EventHangup|poller.EventError) != 0 {
+		l.read(c)
+	}
+	l.closeFailed()
+}
+
+// read makes one read per readiness event: a level-triggered poller reports
+// the fd again if more is waiting, which keeps busy connections from
+// starving the others.
+func (l *loop) read(c *conn) {
+	n, err := socket.Read(int(c.fd), l.buf)
+	switch {
+	case err == unix.EINTR || err == unix.EAGAIN:
+		return
+	case err != nil:
+		l.closeConn(c, os.NewSyscallError("read", err))
+		return
+	case n == 0:
+		l.closeConn(c, nil)
+		return
+	}
+	if c.inbound.IsEmpty() {
+		l.cur, l.view = c, l.buf[:n]
+	} else if _, err := c.inbound.Write(l.buf[:n]); err != nil {
+		l.closeConn(c, err)
+		return
+	}
+	l.settle(c, l.traffic(c))
+}
+
+// endTraffic keeps what the handler left unread: the view dies with the
+// next read into buf, so its rest is copied into the connection's ring. A
+// ring left empty gives its memory back.
+func (l *loop) endTraffic(c *conn) {
+	if l.cur == c {
+		if len(l.view) > 0 {
+			if _, err := c.inbound.Write(l.view); err != nil {
+				c.fail(err)
+			}
+		}
+		l.cur, l.view = nil, nil
+	}
+	if c.inbound.IsEmpty() {
+		c.inbound.Release()
+	}
+}
+
+// settle applies a handler's Action, then closes connections whose writes
+// failed during the callback.
+func (l *loop) settle(c *conn, a Action) {
+	switch a {
+	case Close:
+		l.closeConn(c, c.err) // nil unless a write failed or the handler panicked
+	case Shutdown:
+		l.eng.requestStop(nil, nil)
+	}
+	l.closeFailed()
+}
+
+func (l *loop) closeFailed() {
+	for i := 0; i < len(l.failed); i++ { // closing may fail more connections
+		c := l.failed[i]
+		l.failed[i] = nil
+		l.closeNow(c, c.err)
+	}
+	l.failed = l.failed[:0]
+}
+
+// register starts serving an accepted fd, already counted in l.count by
+// whoever handed it over: watch it first, so that output from OnOpen larger
+// than the socket buffer can arm EPOLLOUT, then OnOpen.
+func (l *loop) register(fd int, peer netip.AddrPort, ln *listener) {
+	if l.exiting {
+		l.count.Add(-1)
+		_ = socket.Close(fd)
+		return
+	}
+	l.gen++
+	if l.gen == listenerGen {
+		l.gen++
+	}
+	c := &conn{fd: int32(fd), gen: l.gen, loop: l, ln: ln, peer: peer}
+	if err := l.poller.Add(fd, c.gen, poller.Readable); err != nil {
+		l.eng.log.Warn("evloop: cannot watch accepted connection", "err", err)
+		l.count.Add(-1)
+		_ = socket.Close(fd)
+		return
+	}
+	for fd >= len(l.conns) {
+		l.conns = append(l.conns, make([]*conn, max(64, len(l.conns)))...)
+	}
+	l.conns[fd] = c
+	out, action := l.open(c)
+	if len(out) > 0 && c.state == connOpen {
+		_, _ = c.Write(out) // a failure is recorded in c.err and closes c
+	}
+	l.settle(c, action)
+}
+
+func (l *loop) lookup(fd int) *conn {
+	if fd < 0 || fd >= len(l.conns) {
+		return nil
+	}
+	return l.conns[fd]
+}
+
+// closeConn closes c. With nothing pending, or on an error, it closes at
+// once; otherwise c stops reading and closes as soon as its pending output
+// is flushed (a write error closes it too). Other goroutines see it closed
+// from now on.
+func (l *loop) closeConn(c *conn, err error) {
+	if c.state != connOpen {
+		if err != nil && c.state == connClosing {
+			l.closeNow(c, err)
+		}
+		return
+	}
+	if err == nil && c.err == nil && !c.outbound.IsEmpty() {
+		_ = c.flush()
+		if !c.outbound.IsEmpty() && c.err == nil {
+			c.state = connClosing
+			c.closed.Store(true)
+			merr := l.poller.Mod(int(c.fd), c.gen, poller.Writable)
+			if merr == nil {
+				return
+			}
+			err = merr
+		}
+	}
+	if err == nil {
+		err = c.err
+	}
+	l.closeNow(c, err)
+}
+
+// closeNow closes c once: OnClose, then its buffers, its poller
+// registration and its fd, in that order, so the fd number is reused only
+// after everything that referred to it is gone.
+func (l *loop) closeNow(c *conn, err error) {
+	if c.state == connClosed {
+		return
+	}
+	c.state = connClosed
+	c.closed.Store(true)
+	l.conns[c.fd] = nil
+	l.count.Add(-1)
+	if c.writing {
+		c.writing = false
+		l.writers--
+	}
+	if l.cur == c {
+		l.cur, l.view = nil, nil
+	}
+	action := l.onClose(c, err)
+	c.inbound.Release()
+	c.outbound.Release()
+	_ = l.poller.Del(int(c.fd))
+	_ = socket.Close(int(c.fd))
+	if action == Shutdown {
+		l.eng.requestStop(nil, nil)
+	}
+}
+
+// closeAll closes every connection now, flushed or not: the stop's drain
+// phase has already given pending output its chance.
+func (l *loop) closeAll() {
+	for _, c := range l.conns {
+		if c != nil {
+			l.closeNow(c, c.err)
+		}
+	}
+}
+
+func (l *loop) closeListeners() {
+	for _, ln := range l.lns {
+		_ = l.poller.Del(ln.fd)
+		ln.close()
+	}
+	l.lns = nil
+}
+
+// handoff serves a connection accepted by one of this loop's listeners.
+func (l *loop) handoff(fd int, peer netip.AddrPort, ln *listener) {
+	l.count.Add(1)
+	l.register(fd, peer, ln)
+}
+
+// timeout is how long the next wait may block: until the next tick or
+// listener retry, or forever.
+func (l *loop) timeout() int {
+	next := nextRetry(l.lns)
+	if !l.nextTick.IsZero() && (next.IsZero() || l.nextTick.Before(next)) {
+		next = l.nextTick
+	}
+	return waitTimeout(next)
+}
+
+func (l *loop) runTimers() {
+	if !l.nextTick.IsZero() && !time.Now().Before(l.nextTick) {
+		delay, action := l.tick()
+		l.nextTick = time.Now().Add(max(delay, 0))
+		if action == Shutdown {
+			l.eng.requestStop(nil, nil)
+		}
+	}
+	resumeDue(l.lns, l.poller)
+}
+
+// waitTimeout converts a deadline into a poller timeout in milliseconds,
+// rounded up so a wait never returns just before its deadline.
+func waitTimeout(deadline time.Time) int {
+	if deadline.IsZero() {
+		return -1
+	}
+	d := time.Until(deadline)
+	if d <= 0 {
+		return 0
+	}
+	return int((d + time.Millisecond - 1) / time.Millisecond)
+}
+
+// scratchFor returns loop-owned memory for n contiguous bytes.
+func (l *loop) scratchFor(n int) []byte {
+	if cap(l.scratch) < n {
+		l.scratch = make([]byte, n)
+	}
+	return l.scratch[:n]
+}
+
+// iovFrom fills the loop's iovec list from bufs, starting at byte offset off
+// and skipping empty buffers, up to socket.MaxIovecs entries; it returns the
+// list and the bytes it holds.
+func (l *loop) iovFrom(bufs [][]byte, off int) ([][]byte, int) {
+	iov, offered := l.iov[:0], 0
+	for _, b := range bufs {
+		if off >= len(b) {
+			off -= len(b)
+			continue
+		}
+		b = b[off:]
+		off = 0
+		iov = append(iov, b)
+		offered += len(b)
+		if len(iov) == socket.MaxIovecs {
+			break
+		}
+	}
+	l.iov = iov
+	return iov, offered
+}

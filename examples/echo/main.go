@@ -1,0 +1,69 @@
+// Command echo is an evloop echo server: every byte a client sends comes
+// back to it, in order.
+//
+//	go run ./examples/echo -addr tcp://127.0.0.1:9000 -loops 2
+//	go run ./examples/echo -reuseport
+//	go run ./examples/echo -blocking
+//
+// With -blocking, the echo is done by the engine's goroutine pool, the way a
+// handler runs work that blocks (a database call, a file read) without
+// stalling its loop. SIGINT or SIGTERM stops it gracefully; a second signal
+// kills it.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+
+	"github.com/evloop/evloop"
+)
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:], os.Stderr)
+	if err != nil {
+		os.Exit(2) // the flag package has already printed the problem and the usage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// After the first signal, restore the default handling so that a second
+	// one kills a server whose graceful stop hangs.
+	context.AfterFunc(ctx, stop)
+	err = serve(ctx, cfg, func(addr net.Addr) {
+		fmt.Printf("echo listening on %s://%s\n", addr.Network(), addr)
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "echo:", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+// parseFlags reads the command line into a config; usage and errors go to
+// output.
+func parseFlags(args []string, output io.Writer) (config, error) {
+	fs := flag.NewFlagSet("echo", flag.ContinueOnError)
+	fs.SetOutput(output)
+	var cfg config
+	fs.StringVar(&cfg.addr, "addr", "tcp://127.0.0.1:9000", "address to listen on: tcp://host:port, host:port or unix:///path")
+	fs.IntVar(&cfg.loops, "loops", runtime.GOMAXPROCS(0), "number of event loops")
+	fs.BoolVar(&cfg.reusePort, "reuseport", false, "give every loop its own SO_REUSEPORT listener instead of one acceptor")
+	fs.BoolVar(&cfg.blocking, "blocking", false, "echo from the engine's goroutine pool instead of the event loop")
+	fs.IntVar(&cfg.poolSize, "pool", evloop.DefaultPoolSize, "goroutines in the engine's pool (with -blocking)")
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		err := fmt.Errorf("unexpected arguments: %q", fs.Args())
+		fmt.Fprintln(output, err)
+		fs.Usage()
+		return config{}, err
+	}
+	return cfg, nil
+}

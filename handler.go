@@ -1,0 +1,74 @@
+package evloop
+
+import "time"
+
+// Action is what an event handler asks the engine to do next.
+type Action int
+
+const (
+	// None: carry on.
+	None Action = iota
+	// Close: close this connection (after flushing what it has pending).
+	Close
+	// Shutdown: stop the whole engine, as Engine.Stop does.
+	Shutdown
+)
+
+// EventHandler receives the events of an engine. Every method runs on an
+// event-loop goroutine (OnBoot and OnShutdown on the goroutine that called
+// Run), so a handler must not block: blocking work goes to Conn.Submit and
+// replies with Conn.AsyncWrite.
+//
+// Callback order for one connection, all on its loop's goroutine:
+//
+//	OnOpen -> OnTraffic* -> OnClose   (exactly one OnClose per OnOpen)
+//
+// and for the engine: OnBoot -> ... -> OnClose for every open connection ->
+// OnShutdown -> Run returns.
+type EventHandler interface {
+	// OnBoot runs once the listeners are bound, before the loops start.
+	// Returning Shutdown stops the engine before it serves anything.
+	OnBoot(eng Engine) Action
+	// OnShutdown runs once, after every connection's OnClose.
+	OnShutdown(eng Engine)
+	// OnOpen runs when a connection is accepted, after its fd is watched,
+	// so whatever it writes (out, or c.Write) is sent even if it is larger
+	// than the socket buffer. out is copied or written before OnOpen's
+	// caller returns; the handler may reuse it afterwards.
+	OnOpen(c Conn) (out []byte, action Action)
+	// OnClose runs once per connection with the reason it closed: nil for
+	// an orderly close by either side, the socket error otherwise, or a
+	// *PanicError when a handler panicked.
+	OnClose(c Conn, err error) Action
+	// OnTraffic runs when bytes arrived (or when Conn.Wake asked for it).
+	// The bytes are read with c.Peek/Next/Read; whatever is left unread
+	// stays buffered for the next OnTraffic.
+	OnTraffic(c Conn) Action
+	// OnTick runs on loop 0's goroutine when the engine was started
+	// WithTicker(true): first right after boot, then after each returned
+	// delay. State touched only by OnTick and by connections of loop 0
+	// needs no lock.
+	OnTick() (delay time.Duration, action Action)
+}
+
+// BaseHandler implements every EventHandler method as a no-op. Embed it and
+// override the events you need.
+type BaseHandler struct{}
+
+// OnBoot does nothing.
+func (BaseHandler) OnBoot(Engine) Action { return None }
+
+// OnShutdown does nothing.
+func (BaseHandler) OnShutdown(Engine) {}
+
+// OnOpen does nothing.
+func (BaseHandler) OnOpen(Conn) ([]byte, Action) { return nil, None }
+
+// OnClose does nothing.
+func (BaseHandler) OnClose(Conn, error) Action { return None }
+
+// OnTraffic does nothing: received bytes stay buffered, unread.
+func (BaseHandler) OnTraffic(Conn) Action { return None }
+
+// OnTick asks to be called again in a second.
+func (BaseHandler) OnTick() (time.Duration, Action) { return time.Second, None }

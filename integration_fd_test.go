@@ -1,0 +1,105 @@
+package evloop
+
+import (
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/evloop/evloop/internal/socket"
+)
+
+// itFDGuard tracks the sockets the engine creates and accepts through the
+// socket seams and records every close of a descriptor it does not own. In
+// one process the engine and the test's clients share the descriptor
+// table, so a double close by the engine would silently close a client.
+type itFDGuard struct {
+	mu      sync.Mutex
+	owned   map[int]bool
+	foreign []string
+}
+
+// itGuardFDs installs the guard for the rest of the test. The seams may only
+// be swapped while no engine runs, so call it before starting one.
+func itGuardFDs(tb testing.TB) *itFDGuard {
+	tb.Helper()
+	g := &itFDGuard{owned: map[int]bool{}}
+	accept, closeFD, sock := socket.Accept4Func, socket.CloseFunc, socket.SocketFunc
+	tb.Cleanup(func() { socket.Accept4Func, socket.CloseFunc, socket.SocketFunc = accept, closeFD, sock })
+	socket.Accept4Func = func(fd, flags int) (int, unix.Sockaddr, error) {
+		nfd, sa, err := accept(fd, flags)
+		if err == nil {
+			g.own(nfd)
+		}
+		return nfd, sa, err
+	}
+	socket.SocketFunc = func(domain, typ, proto int) (int, error) {
+		fd, err := sock(domain, typ, proto)
+		if err == nil {
+			g.own(fd)
+		}
+		return fd, err
+	}
+	socket.CloseFunc = func(fd int) error {
+		g.mu.Lock()
+		if !g.owned[fd] && len(g.foreign) < 3 {
+			g.foreign = append(g.foreign, fmt.Sprintf("close(%d) of a descriptor the engine does not own:\n%s", fd, debug.Stack()))
+		}
+		delete(g.owned, fd)
+		g.mu.Unlock()
+		return closeFD(fd)
+	}
+	return g
+}
+
+func (g *itFDGuard) own(fd int) {
+	g.mu.Lock()
+	g.owned[fd] = true
+	g.mu.Unlock()
+}
+
+// check fails the test for every foreign close and every socket the engine
+// still holds.
+func (g *itFDGuard) check(tb testing.TB) {
+	tb.Helper()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, f := range g.foreign {
+		tb.Error(f)
+	}
+	if len(g.owned) != 0 {
+		tb.Errorf("the engine still holds %d sockets after Stop", len(g.owned))
+	}
+}
+
+// TestIntegrationClosesOnlyOwnFDs runs echo load, pool replies and
+// reconnects and checks that the engine closes each socket it created or
+// accepted exactly once, and nothing else.
+func TestIntegrationClosesOnlyOwnFDs(t *testing.T) {
+	tests := []struct {
+		name      string
+		reusePort bool
+		pool      bool
+	}{
+		{name: "main-reactor/pool", reusePort: false, pool: true},
+		{name: "reuseport/sync", reusePort: true, pool: false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := itGuardFDs(t)
+			var h EventHandler = echoHandler{}
+			if tt.pool {
+				h = &itPoolEcho{}
+			}
+			s := startEngine(t, h, "tcp://127.0.0.1:0", WithLoops(2), WithReusePort(tt.reusePort))
+			load := itEchoLoad{clients: itScale(50, 20), msgs: 3, maxSize: itScale(1<<20, 256<<10)}
+			for round := range 3 {
+				itRunEchoClients(t, itAddrsOf(s), load, uint64(300+10*i+round))
+			}
+			s.stop(t)
+			g.check(t)
+		})
+	}
+}

@@ -1,0 +1,168 @@
+package evloop
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/panjf2000/ants/v2"
+)
+
+// LoadBalancing chooses the loop that serves a newly accepted connection in
+// main-reactor mode.
+type LoadBalancing int
+
+const (
+	// RoundRobin hands connections to the loops in turn.
+	RoundRobin LoadBalancing = iota
+	// LeastConnections picks the loop serving the fewest connections.
+	LeastConnections
+	// SourceAddrHash picks a loop by hashing the peer's IP address, so one
+	// client's connections share a loop (and its state).
+	SourceAddrHash
+)
+
+func (lb LoadBalancing) String() string {
+	switch lb {
+	case RoundRobin:
+		return "round-robin"
+	case LeastConnections:
+		return "least-connections"
+	case SourceAddrHash:
+		return "source-addr-hash"
+	}
+	return fmt.Sprintf("LoadBalancing(%d)", int(lb))
+}
+
+// Option configures an engine. Options are applied in order and validated
+// once when Run starts.
+type Option func(*options)
+
+type options struct {
+	loops          int
+	lockOSThread   bool
+	reusePort      bool
+	reuseAddr      bool
+	lb             LoadBalancing
+	readBufferSize int
+	noDelay        bool
+	keepAlive      time.Duration
+	recvBuffer     int
+	sendBuffer     int
+	backlog        int
+	ticker         bool
+	logger         *slog.Logger
+	propagatePanic bool
+	poolSize       int
+	pool           *ants.Pool
+}
+
+// Defaults, documented where they are declared.
+const (
+	// DefaultReadBufferSize is each loop's read buffer: one read per
+	// readiness event takes at most this many bytes.
+	DefaultReadBufferSize = 64 << 10
+	// DefaultPoolSize is the number of goroutines the engine's pool may
+	// run at once when neither WithPoolSize nor WithPool is given.
+	DefaultPoolSize = 10000
+)
+
+func defaultOptions() options {
+	return options{
+		loops:          runtime.GOMAXPROCS(0),
+		reuseAddr:      true,
+		readBufferSize: DefaultReadBufferSize,
+		noDelay:        true,
+		poolSize:       DefaultPoolSize,
+	}
+}
+
+// normalize validates the options once, at Run.
+func (o *options) normalize() error {
+	switch {
+	case o.loops <= 0:
+		return fmt.Errorf("%w: loops must be positive, got %d", ErrInvalidOption, o.loops)
+	case o.readBufferSize < 512:
+		return fmt.Errorf("%w: read buffer must be at least 512 bytes, got %d", ErrInvalidOption, o.readBufferSize)
+	case o.lb < RoundRobin || o.lb > SourceAddrHash:
+		return fmt.Errorf("%w: unknown load balancing %v", ErrInvalidOption, o.lb)
+	case o.keepAlive < 0 || o.recvBuffer < 0 || o.sendBuffer < 0 || o.backlog < 0:
+		return fmt.Errorf("%w: negative socket option", ErrInvalidOption)
+	case o.pool == nil && o.poolSize <= 0:
+		return fmt.Errorf("%w: pool size must be positive, got %d", ErrInvalidOption, o.poolSize)
+	}
+	if o.logger == nil {
+		o.logger = slog.Default()
+	}
+	return nil
+}
+
+// WithLoops sets the number of event loops (default runtime.GOMAXPROCS(0)).
+// More loops than Ps do not add parallelism: they only delay the goroutines
+// that share those Ps.
+func WithLoops(n int) Option { return func(o *options) { o.loops = n } }
+
+// WithLockOSThread pins each loop goroutine to its own OS thread, for
+// handlers that use thread-local state (cgo libraries, thread priorities).
+// Default off.
+func WithLockOSThread(on bool) Option { return func(o *options) { o.lockOSThread = on } }
+
+// WithReusePort gives every loop its own SO_REUSEPORT listener per TCP
+// address, so the kernel balances connections and no acceptor goroutine is
+// needed. Default off: one acceptor hands connections to the loops by the
+// WithLoadBalancing policy. Unix addresses always use the acceptor.
+func WithReusePort(on bool) Option { return func(o *options) { o.reusePort = on } }
+
+// WithReuseAddr sets SO_REUSEADDR on listeners (default on), so a restarted
+// server can bind while old connections sit in TIME_WAIT.
+func WithReuseAddr(on bool) Option { return func(o *options) { o.reuseAddr = on } }
+
+// WithLoadBalancing selects how the acceptor spreads connections over the
+// loops (default RoundRobin).
+func WithLoadBalancing(lb LoadBalancing) Option { return func(o *options) { o.lb = lb } }
+
+// WithReadBufferSize sets each loop's read buffer (default
+// DefaultReadBufferSize, minimum 512 bytes).
+func WithReadBufferSize(n int) Option { return func(o *options) { o.readBufferSize = n } }
+
+// WithTCPNoDelay sets TCP_NODELAY on accepted connections (default on:
+// request/response protocols want their small writes sent now).
+func WithTCPNoDelay(on bool) Option { return func(o *options) { o.noDelay = on } }
+
+// WithTCPKeepAlive enables TCP keepalive on accepted connections with the
+// given idle time and probe interval (default 0: off).
+func WithTCPKeepAlive(d time.Duration) Option { return func(o *options) { o.keepAlive = d } }
+
+// WithSocketRecvBuffer sets SO_RCVBUF on accepted connections (default 0:
+// the kernel's autotuning).
+func WithSocketRecvBuffer(n int) Option { return func(o *options) { o.recvBuffer = n } }
+
+// WithSocketSendBuffer sets SO_SNDBUF on accepted connections (default 0:
+// the kernel's autotuning).
+func WithSocketSendBuffer(n int) Option { return func(o *options) { o.sendBuffer = n } }
+
+// WithBacklog sets the listen backlog (default 0: the system's somaxconn).
+func WithBacklog(n int) Option { return func(o *options) { o.backlog = n } }
+
+// WithTicker enables EventHandler.OnTick on loop 0 (default off).
+func WithTicker(on bool) Option { return func(o *options) { o.ticker = on } }
+
+// WithLogger sets where the engine logs recovered panics and accept
+// back-offs (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithPanicPropagation makes a panic in a handler or pool job crash the
+// process, as an unrecovered panic would (default off: the panic is logged
+// with its stack and only the connection concerned is closed).
+func WithPanicPropagation(on bool) Option { return func(o *options) { o.propagatePanic = on } }
+
+// WithPoolSize sets how many goroutines the engine's own pool runs at once
+// for Conn.Submit and Engine.Submit (default DefaultPoolSize). A submit when
+// all are busy fails with ErrPoolOverload instead of blocking the loop.
+func WithPoolSize(n int) Option { return func(o *options) { o.poolSize = n } }
+
+// WithPool makes the engine submit blocking work to p instead of a pool of
+// its own. The engine does not release p; p's own options (blocking or not)
+// decide what a submit does when it is full.
+func WithPool(p *ants.Pool) Option { return func(o *options) { o.pool = p } }

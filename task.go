@@ -1,0 +1,118 @@
+package evloop
+
+import (
+	"net/netip"
+
+	"github.com/valyala/bytebufferpool"
+
+	"github.com/evloop/evloop/internal/socket"
+)
+
+// A task is work another goroutine hands to a loop. It is a plain value in
+// the loop's queue: no interface boxing and no allocation per task, except
+// the pooled buffer an async write copies its bytes into.
+type task struct {
+	kind taskKind
+	fd   int32 // taskRegister: the accepted fd
+	conn *conn // connection tasks: identity is the pointer, never the fd
+	ln   *listener
+	peer netip.AddrPort
+	bb   *bytebufferpool.ByteBuffer // taskWrite: the bytes, owned by the task
+	cb   AsyncCallback
+	err  error // taskClose: the reason given to OnClose
+	// taskProbe: where the loop reports whether it is quiet.
+	reply chan<- bool
+}
+
+type taskKind uint8
+
+const (
+	taskRegister      taskKind = iota + 1 // serve an fd accepted by the acceptor
+	taskWrite                             // AsyncWrite, AsyncWritev
+	taskWake                              // Conn.Wake
+	taskClose                             // Conn.Close, a pool job's panic
+	taskStopAccepting                     // close this loop's own listeners
+	taskProbe                             // Stop's drain phase: anything pending?
+	taskShutdown                          // close every connection and exit
+)
+
+// release frees what a task owns when it will not run: the async write's
+// buffer, or the accepted fd nobody will serve.
+func (t *task) release() {
+	if t.bb != nil {
+		bytebufferpool.Put(t.bb)
+		t.bb = nil
+	}
+	if t.kind == taskRegister && t.fd >= 0 {
+		_ = socket.Close(int(t.fd))
+		t.fd = -1
+	}
+}
+
+// copyBuffers copies buf and bufs into one pooled buffer, so the caller of
+// AsyncWrite may reuse its memory at once.
+func copyBuffers(buf []byte, bufs [][]byte) *bytebufferpool.ByteBuffer {
+	bb := bytebufferpool.Get()
+	bb.B = append(bb.B[:0], buf...)
+	for _, b := range bufs {
+		bb.B = append(bb.B, b...)
+	}
+	return bb
+}
+
+// RunTask runs one queued task on the loop goroutine.
+func (l *loop) RunTask(t *task) {
+	c := t.conn
+	switch t.kind {
+	case taskRegister:
+		fd := int(t.fd)
+		t.fd = -1 // the loop owns it now
+		l.register(fd, t.peer, t.ln)
+	case taskWrite:
+		err := ErrClosed
+		if c.state == connOpen {
+			_, err = c.Write(t.bb.B)
+		}
+		t.release()
+		l.callback(c, t.cb, err)
+	case taskWake:
+		if c.state != connOpen {
+			l.callback(c, t.cb, ErrClosed)
+			break
+		}
+		l.settle(c, l.traffic(c))
+		l.callback(c, t.cb, nil)
+	case taskClose:
+		if c.state != connOpen {
+			l.callback(c, t.cb, ErrClosed)
+			break
+		}
+		l.closeConn(c, t.err)
+		l.callback(c, t.cb, nil)
+	case taskStopAccepting:
+		l.closeListeners()
+	case taskProbe:
+		t.reply <- l.writers == 0 && l.q.Len() == 0
+	case taskShutdown:
+		l.closeListeners()
+		l.closeAll()
+		l.exiting = true
+	}
+	l.closeFailed()
+}
+
+// drop is what happens to a task that will never run because its loop has
+// exited: its callback still runs exactly once, with ErrClosed, and what it
+// owns is released.
+func (l *loop) drop(t *task) {
+	if t.kind == taskRegister {
+		l.count.Add(-1)
+	}
+	t.release()
+	if t.kind == taskProbe {
+		t.reply <- true
+	}
+	if t.conn != nil {
+		l.callback(t.conn, t.cb, ErrClosed)
+	}
+}

@@ -1,0 +1,435 @@
+package evloop
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/evloop/evloop/internal/socket"
+)
+
+// The EMFILE test runs the engine in a child process (this test binary,
+// re-executed) whose descriptor limit is low enough to exhaust with a few
+// dozen connections, without touching the limit of the test process.
+const (
+	tbEMFILEEnv   = "EVLOOP_TEST_EMFILE_CHILD"
+	tbEMFILELimit = 64
+	// tbEMFILEClients is more than the child can hold: the rest wait in
+	// the listen backlog, fully handshaken by the kernel.
+	tbEMFILEClients = 96
+)
+
+// TestEMFILEChild is the child half of TestAcceptEMFILEBackoff; run
+// directly it skips. The environment variable selects the accepting mode
+// ("acceptor" or "reuseport"). It lowers RLIMIT_NOFILE, serves echo, prints
+// "addr <address>", and on a "stop" line on stdin (or its EOF) prints
+// "stats accepted=<n> backoffs=<n>" and stops the engine.
+func TestEMFILEChild(t *testing.T) {
+	opts := []Option{WithLoops(1)}
+	switch os.Getenv(tbEMFILEEnv) {
+	case "acceptor":
+	case "reuseport":
+		opts = append(opts, WithReusePort(true))
+	default:
+		t.Skip("child process of TestAcceptEMFILEBackoff")
+	}
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatalf("getrlimit: %v", err)
+	}
+	lim.Cur = tbEMFILELimit
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatalf("setrlimit: %v", err)
+	}
+	booted := make(chan Engine, 1)
+	h := &tbHandler{
+		boot: func(e Engine) Action { booted <- e; return None },
+		traffic: func(c Conn) Action {
+			b, _ := c.Next(-1)
+			if _, err := c.Write(b); err != nil {
+				return Close
+			}
+			return None
+		},
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- Run(h, "tcp://127.0.0.1:0", opts...) }()
+	var eng Engine
+	select {
+	case eng = <-booted:
+	case err := <-errc:
+		t.Fatalf("Run: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("engine did not boot")
+	}
+	fmt.Printf("addr %s\n", eng.Addrs()[0])
+
+	// Wait for the parent; a dead parent closes stdin, which ends the
+	// child as well. The parent kills the child after a while regardless.
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() && sc.Text() != "stop" {
+	}
+	st := eng.Stats()
+	fmt.Printf("stats accepted=%d backoffs=%d\n", st.Accepted, st.AcceptBackoffs)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := eng.Stop(ctx); err != nil {
+		t.Errorf("Stop: %v", err)
+	}
+	if err := <-errc; err != nil {
+		t.Errorf("Run returned %v after Stop", err)
+	}
+}
+
+// tbChild is the running child of TestAcceptEMFILEBackoff.
+type tbChild struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	lines chan string // stdout, line by line; closed at EOF
+	log   string      // the child's stderr, for failure messages
+}
+
+// tbStartEMFILEChild starts the child and kills it when the test ends,
+// whatever happened.
+func tbStartEMFILEChild(tb testing.TB, mode string) *tbChild {
+	tb.Helper()
+	logPath := filepath.Join(tb.TempDir(), "child.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer logFile.Close()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestEMFILEChild$", "-test.count=1", "-test.timeout=2m")
+	cmd.Env = append(os.Environ(), tbEMFILEEnv+"="+mode)
+	cmd.Stderr = logFile // a file: no copying goroutine to outlive the test
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start child: %v", err)
+	}
+	ch := &tbChild{cmd: cmd, stdin: stdin, lines: make(chan string, 64), log: logPath}
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		defer close(ch.lines)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			select {
+			case ch.lines <- sc.Text():
+			default: // nobody reads any more; drop
+			}
+		}
+	}()
+	tb.Cleanup(func() {
+		stdin.Close()
+		waited := make(chan error, 1)
+		go func() { waited <- cmd.Wait() }()
+		select {
+		case <-waited:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-waited
+		}
+		<-readerDone
+		if tb.Failed() {
+			if b, err := os.ReadFile(logPath); err == nil && len(b) > 0 {
+				tb.Logf("child stderr (last 4 KiB):\n%s", b[max(0, len(b)-4096):])
+			}
+		}
+	})
+	return ch
+}
+
+// line returns the next stdout line starting with prefix, skipping others.
+func (ch *tbChild) line(tb testing.TB, prefix string, timeout time.Duration) string {
+	tb.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case l, ok := <-ch.lines:
+			if !ok {
+				tb.Fatalf("child exited before printing %q", prefix)
+			}
+			if rest, found := strings.CutPrefix(l, prefix); found {
+				return rest
+			}
+		case <-deadline:
+			tb.Fatalf("child did not print %q within %v", prefix, timeout)
+		}
+	}
+}
+
+// waitExit waits for the child's stdout to end, which happens when it exits.
+func (ch *tbChild) waitExit(tb testing.TB, timeout time.Duration) {
+	tb.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case _, ok := <-ch.lines:
+			if !ok {
+				return
+			}
+		case <-deadline:
+			tb.Fatalf("child did not exit within %v", timeout)
+		}
+	}
+}
+
+// tbCPUTicks returns a process's user+system CPU time in clock ticks
+// (fields 14 and 15 of /proc/<pid>/stat, after the parenthesised name).
+func tbCPUTicks(tb testing.TB, pid int) uint64 {
+	tb.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		tb.Fatalf("read stat: %v", err)
+	}
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	// fields[0] is the state (field 3); utime and stime are fields 14, 15.
+	utime, err1 := strconv.ParseUint(fields[11], 10, 64)
+	stime, err2 := strconv.ParseUint(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		tb.Fatalf("parse /proc/%d/stat %q: %v %v", pid, s, err1, err2)
+	}
+	return utime + stime
+}
+
+// tbOpenFDs counts a process's open descriptors.
+func tbOpenFDs(pid int) int {
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return -1
+	}
+	return len(ents)
+}
+
+// TestAcceptEMFILEBackoff exhausts a real process's descriptors: accepted
+// connections keep being served, the acceptor backs off instead of
+// spinning or stopping, and the waiting connections are accepted once
+// descriptors are free again.
+func TestAcceptEMFILEBackoff(t *testing.T) {
+	tests := []struct {
+		name string
+		mode string // TestEMFILEChild's accepting mode
+	}{
+		{name: "acceptor", mode: "acceptor"},
+		{name: "reuseport", mode: "reuseport"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			child := tbStartEMFILEChild(t, tt.mode)
+			pid := child.cmd.Process.Pid
+			addr, err := net.ResolveTCPAddr("tcp", child.line(t, "addr ", 30*time.Second))
+			if err != nil {
+				t.Fatalf("child address: %v", err)
+			}
+
+			clients := make([]net.Conn, tbEMFILEClients)
+			for i := range clients {
+				clients[i] = tbDial(t, addr)
+			}
+			// Wait until the child holds as many descriptors as it may.
+			if !tbWaitFor(10*time.Second, func() bool { return tbOpenFDs(pid) >= tbEMFILELimit }) {
+				t.Fatalf("child holds %d descriptors, want the limit %d", tbOpenFDs(pid), tbEMFILELimit)
+			}
+			// The first clients were accepted: they echo while the process is out
+			// of descriptors. The last one waits in the backlog: no echo.
+			for i := 0; i < 8; i++ {
+				if err := tbEcho(clients[i], []byte(fmt.Sprintf("early %d", i)), 5*time.Second); err != nil {
+					t.Fatalf("accepted client %d while exhausted: %v", i, err)
+				}
+			}
+			last := clients[len(clients)-1]
+			if err := tbEcho(last, []byte("waiting"), 200*time.Millisecond); err == nil {
+				t.Fatal("the last client was served although the child is out of descriptors")
+			}
+
+			const window = time.Second
+			before, start := tbCPUTicks(t, pid), time.Now()
+			time.Sleep(window)
+			ticks, elapsed := tbCPUTicks(t, pid)-before, time.Since(start)
+			cpu := float64(ticks) / 100 / elapsed.Seconds() // USER_HZ is 100 on Linux
+			t.Logf("child CPU while out of descriptors: %.1f%% of one core over %v", 100*cpu, elapsed.Round(time.Millisecond))
+			if cpu >= 0.5 {
+				t.Errorf("child used %.0f%% of a core while out of descriptors: the acceptor spins", 100*cpu)
+			}
+			for i := 0; i < 8; i++ {
+				if err := tbEcho(clients[i], []byte(fmt.Sprintf("still %d", i)), 5*time.Second); err != nil {
+					t.Fatalf("accepted client %d after the window: %v", i, err)
+				}
+			}
+
+			// Free most descriptors: every waiting client must now be served.
+			// "waiting" was sent to the last client already and is echoed first.
+			keep := tbEMFILEClients - 24
+			for _, c := range clients[8:keep] {
+				c.Close()
+			}
+			waiting := make([]byte, len("waiting"))
+			if err := last.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.ReadFull(last, waiting); err != nil || string(waiting) != "waiting" {
+				t.Fatalf("waiting client's first echo: %q, %v", waiting, err)
+			}
+			for i := keep; i < len(clients); i++ {
+				if err := tbEcho(clients[i], []byte(fmt.Sprintf("late %d", i)), 5*time.Second); err != nil {
+					t.Fatalf("waiting client %d after descriptors were freed: %v", i, err)
+				}
+			}
+			for i := 0; i < 8; i++ {
+				if err := tbEcho(clients[i], []byte(fmt.Sprintf("end %d", i)), 5*time.Second); err != nil {
+					t.Fatalf("early client %d at the end: %v", i, err)
+				}
+			}
+
+			if _, err := child.stdin.Write([]byte("stop\n")); err != nil {
+				t.Fatalf("tell the child to stop: %v", err)
+			}
+			var accepted, backoffs uint64
+			stats := child.line(t, "stats ", 15*time.Second)
+			if _, err := fmt.Sscanf(stats, "accepted=%d backoffs=%d", &accepted, &backoffs); err != nil {
+				t.Fatalf("parse %q: %v", stats, err)
+			}
+			t.Logf("child: accepted=%d backoffs=%d", accepted, backoffs)
+			if backoffs == 0 {
+				t.Error("Stats().AcceptBackoffs = 0 after running out of descriptors")
+			}
+			if accepted != tbEMFILEClients {
+				t.Errorf("Stats().Accepted = %d, want %d", accepted, tbEMFILEClients)
+			}
+
+			// The back-off is logged, at a bounded rate (the child ran for a few
+			// seconds at most, with the warning limited to one a second).
+			child.waitExit(t, 15*time.Second)
+			logged, err := os.ReadFile(child.log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			warnings := strings.Count(string(logged), "backing off")
+			t.Logf("back-off warnings logged: %d", warnings)
+			if warnings == 0 || warnings > 10 {
+				t.Errorf("child logged %d back-off warnings, want between 1 and 10", warnings)
+			}
+		})
+	}
+}
+
+// tbFaultyAccept replaces socket.Accept4Func for one test: the first
+// emfile calls fail with EMFILE, the next three with ECONNABORTED, EINTR
+// and EPROTO, and the rest reach the real accept4. The test's cleanup
+// restores the real function after the engine has stopped.
+type tbFaultyAccept struct {
+	emfile int64
+	calls  atomic.Int64
+}
+
+func tbInstallFaultyAccept(tb testing.TB, emfile int) *tbFaultyAccept {
+	tb.Helper()
+	f := &tbFaultyAccept{emfile: int64(emfile)}
+	real := socket.Accept4Func
+	socket.Accept4Func = func(fd int, flags int) (int, unix.Sockaddr, error) {
+		n := f.calls.Add(1)
+		switch {
+		case n <= f.emfile:
+			return -1, nil, unix.EMFILE
+		case n == f.emfile+1:
+			return -1, nil, unix.ECONNABORTED
+		case n == f.emfile+2:
+			return -1, nil, unix.EINTR
+		case n == f.emfile+3:
+			return -1, nil, unix.EPROTO
+		}
+		return real(fd, flags)
+	}
+	tb.Cleanup(func() { socket.Accept4Func = real })
+	return f
+}
+
+// TestAcceptTransientErrors injects accept failures through the syscall
+// seam: every one is survived, EMFILE is counted as a back-off, and the
+// connection that was waiting is served.
+func TestAcceptTransientErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		emfile int
+		opts   []Option
+	}{
+		{name: "acceptor", emfile: 3, opts: []Option{WithLoops(2)}},
+		{name: "reuseport", emfile: 3, opts: []Option{WithLoops(1), WithReusePort(true)}},
+		{name: "no EMFILE", emfile: 0, opts: []Option{WithLoops(1)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Installed first so that it is restored after the engine stops.
+			fault := tbInstallFaultyAccept(t, tt.emfile)
+			opts := append([]Option{WithLogger(tbQuietLogger())}, tt.opts...)
+			s := startEngine(t, echoHandler{}, "tcp://127.0.0.1:0", opts...)
+			start := time.Now()
+			c := s.dial(t)
+			if err := tbEcho(c, []byte("through the faults"), 10*time.Second); err != nil {
+				t.Fatalf("first client: %v", err)
+			}
+			t.Logf("served after %v and %d accept calls", time.Since(start).Round(time.Millisecond), fault.calls.Load())
+			if got, want := fault.calls.Load(), int64(tt.emfile+4); got < want {
+				t.Errorf("accept4 called %d times, want at least %d", got, want)
+			}
+			st := s.eng.Stats()
+			if st.AcceptBackoffs < uint64(tt.emfile) {
+				t.Errorf("Stats().AcceptBackoffs = %d, want at least %d", st.AcceptBackoffs, tt.emfile)
+			}
+			if tt.emfile == 0 && st.AcceptBackoffs != 0 {
+				t.Errorf("Stats().AcceptBackoffs = %d after only retryable errors, want 0", st.AcceptBackoffs)
+			}
+			if st.Accepted != 1 {
+				t.Errorf("Stats().Accepted = %d, want 1", st.Accepted)
+			}
+			select {
+			case err := <-s.errc:
+				s.errc = nil
+				t.Fatalf("Run returned %v after accept errors", err)
+			default:
+			}
+			// The engine still accepts.
+			var wg sync.WaitGroup
+			errs := make(chan error, 4)
+			for i := 0; i < 4; i++ {
+				c := s.dial(t)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					errs <- tbEcho(c, []byte(fmt.Sprintf("later %d", i)), 10*time.Second)
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Errorf("later client: %v", err)
+				}
+			}
+			if got := s.eng.Stats().Accepted; got != 5 {
+				t.Errorf("Stats().Accepted = %d, want 5", got)
+			}
+		})
+	}
+}
