@@ -32,6 +32,26 @@ func (l *loop) onClose(c *conn, err error) (a Action) {
 	return l.eng.handler.OnClose(c, err)
 }
 
+func (l *loop) onWritable(c *conn) (a Action) {
+	if !l.eng.opts.propagatePanic {
+		defer l.recoverConn(c, "OnWritable", &a)
+	}
+	return l.eng.writable.OnWritable(c)
+}
+
+// readClosed tells a ReadCloseHandler that the peer shut down its writing
+// side; without one the handler is not told, and it closes the connection
+// when it is done writing.
+func (l *loop) readClosed(c *conn) (a Action) {
+	if l.eng.readEOF == nil {
+		return None
+	}
+	if !l.eng.opts.propagatePanic {
+		defer l.recoverConn(c, "OnReadClosed", &a)
+	}
+	return l.eng.readEOF.OnReadClosed(c)
+}
+
 func (l *loop) tick() (delay time.Duration, a Action) {
 	if !l.eng.opts.propagatePanic {
 		defer func() {

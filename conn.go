@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/evloop/evloop/internal/socket"
+	"github.com/evloop/evloop/poller"
 	"github.com/evloop/evloop/ringbuffer"
 )
 
@@ -81,6 +82,20 @@ type Conn interface {
 	// Close closes the connection on its loop, after trying to send pending
 	// output; OnClose runs there with a nil error. Any goroutine.
 	Close() error
+	// CloseWrite sends FIN once pending output is flushed: the peer reads
+	// EOF, and this side keeps reading until the peer closes too. Writes
+	// after it fail with ErrClosed. Any goroutine.
+	CloseWrite() error
+	// Abort closes the connection at once with a reset (RST), dropping
+	// pending output: for servers that must shed load. Any goroutine.
+	Abort() error
+	// PauseReading stops reading from the connection until ResumeReading;
+	// bytes the peer sends meanwhile wait in the kernel, and TCP flow
+	// control slows the peer down. It takes effect on the connection's loop
+	// shortly after the call. Any goroutine.
+	PauseReading() error
+	// ResumeReading undoes PauseReading. Any goroutine.
+	ResumeReading() error
 	// CloseWithCallback is Close with a callback that runs on the loop once
 	// the close has begun: after OnClose, or, when output is still pending,
 	// while it is being flushed. Any goroutine.
@@ -90,6 +105,12 @@ type Conn interface {
 	// connection is closed with a *PanicError (unless WithPanicPropagation).
 	// It returns ErrPoolOverload when the pool is full. Any goroutine.
 	Submit(job func()) error
+	// Execute is Submit with order: the connection's jobs run one at a
+	// time, in the order Execute was called, so replies they send with
+	// AsyncWrite leave in request order (pipelined requests served off the
+	// loop). It returns ErrPoolOverload, without queuing job, when the pool
+	// cannot start the connection's runner. Any goroutine.
+	Execute(job func()) error
 
 	// LocalAddr returns the listener's address. Any goroutine.
 	LocalAddr() net.Addr
@@ -111,14 +132,17 @@ type conn struct {
 
 	// state is owned by the loop; closed mirrors it for other goroutines so
 	// that their calls on a dead connection fail without queuing.
-	state   connState
-	writing bool // EPOLLOUT armed
-	closed  atomic.Bool
+	state    connState
+	interest poller.Interest // what the poller watches for this fd
+	pause    pauseReason     // why reading is off (0: reading)
+	flags    connFlags
+	closed   atomic.Bool
 
 	// err is a write failure seen inside a callback; the loop closes the
 	// connection with it once the callback returns.
-	err error
-	ctx any
+	err  error
+	ctx  any
+	exec atomic.Pointer[executor] // set by the first Execute
 }
 
 type connState uint8
@@ -176,6 +200,11 @@ func (c *conn) Close() error { return c.CloseWithCallback(nil) }
 func (c *conn) CloseWithCallback(cb AsyncCallback) error {
 	return c.push(task{kind: taskClose, cb: cb})
 }
+
+func (c *conn) CloseWrite() error    { return c.push(task{kind: taskCloseWrite}) }
+func (c *conn) Abort() error         { return c.push(task{kind: taskAbort}) }
+func (c *conn) PauseReading() error  { return c.push(task{kind: taskPause}) }
+func (c *conn) ResumeReading() error { return c.push(task{kind: taskResume}) }
 
 func (c *conn) Submit(job func()) error {
 	if c.closed.Load() {

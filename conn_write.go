@@ -7,7 +7,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/evloop/evloop/internal/socket"
-	"github.com/evloop/evloop/poller"
 )
 
 // maxFlushRounds bounds one flush: a socket that keeps taking bytes must not
@@ -18,7 +17,7 @@ func (c *conn) OutboundBuffered() int { return c.outbound.Buffered() }
 
 // usable reports why the handler may not write to c, if it may not.
 func (c *conn) usable() error {
-	if c.state != connOpen {
+	if c.state != connOpen || c.flags&flagWantFIN != 0 {
 		return ErrClosed
 	}
 	return c.err
@@ -66,6 +65,12 @@ func (c *conn) Writev(bufs [][]byte) (int, error) {
 			}
 		}
 	}
+	if written == total {
+		return total, nil
+	}
+	if err := c.reserve(total - written); err != nil {
+		return written, err
+	}
 	// Queue the unsent rest, buffer by buffer, skipping what went out.
 	skip := written
 	for _, b := range bufs {
@@ -79,10 +84,18 @@ func (c *conn) Writev(bufs [][]byte) (int, error) {
 		}
 		skip = 0
 	}
-	if written < total {
-		c.armWrite()
-	}
+	c.outboundChanged()
 	return total, c.err
+}
+
+// reserve checks that n more pending bytes stay within the hard cap, and
+// fails the connection if they would not.
+func (c *conn) reserve(n int) error {
+	if c.outbound.Buffered()+n > c.loop.eng.opts.outLimit {
+		c.fail(ErrOutboundFull)
+		return ErrOutboundFull
+	}
+	return nil
 }
 
 // buffer queues p behind pending output and returns the count the caller
@@ -91,11 +104,14 @@ func (c *conn) buffer(p []byte, sent int) (int, error) {
 	if len(p) == 0 {
 		return sent, nil
 	}
+	if err := c.reserve(len(p)); err != nil {
+		return sent, err
+	}
 	if _, err := c.outbound.Write(p); err != nil {
 		c.fail(err)
 		return sent, err
 	}
-	c.armWrite()
+	c.outboundChanged()
 	return sent + len(p), nil
 }
 
@@ -148,8 +164,9 @@ func (c *conn) Flush() error {
 	return c.flush()
 }
 
-// flush sends pending output, at most maxFlushRounds writev calls, and
-// stops watching writability once nothing is left. Loop only.
+// flush sends pending output, at most maxFlushRounds writev calls; the
+// watermarks, the interest set and a pending FIN follow from what is left.
+// Loop only.
 func (c *conn) flush() error {
 	for i := 0; i < maxFlushRounds && !c.outbound.IsEmpty(); i++ {
 		head, tail := c.outbound.Peek(-1)
@@ -164,37 +181,8 @@ func (c *conn) flush() error {
 			break
 		}
 	}
-	if c.outbound.IsEmpty() {
-		c.outbound.Release()
-		c.disarmWrite()
-	}
+	c.outboundChanged()
 	return nil
-}
-
-func (c *conn) armWrite() {
-	if c.writing || c.state != connOpen {
-		return
-	}
-	if err := c.loop.poller.Mod(int(c.fd), c.gen, poller.Readable|poller.Writable); err != nil {
-		c.fail(err)
-		return
-	}
-	c.writing = true
-	c.loop.writers++
-}
-
-func (c *conn) disarmWrite() {
-	if !c.writing {
-		return
-	}
-	c.writing = false
-	c.loop.writers--
-	if c.state != connOpen {
-		return
-	}
-	if err := c.loop.poller.Mod(int(c.fd), c.gen, poller.Readable); err != nil {
-		c.fail(err)
-	}
 }
 
 // fail records the first error of a connection; the loop closes it with

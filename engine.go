@@ -114,6 +114,8 @@ func (eng Engine) Stats() Stats {
 type engine struct {
 	opts     options
 	handler  EventHandler
+	writable WritableHandler  // handler, if it implements it
+	readEOF  ReadCloseHandler // handler, if it implements it
 	log      *slog.Logger
 	loops    []*loop
 	acceptor *acceptor
@@ -139,6 +141,8 @@ type engine struct {
 
 func newEngine(handler EventHandler, addrs []string, o options) (_ *engine, err error) {
 	e := &engine{opts: o, handler: handler, log: o.logger, stopCh: make(chan struct{}), done: make(chan struct{})}
+	e.writable, _ = handler.(WritableHandler)
+	e.readEOF, _ = handler.(ReadCloseHandler)
 	defer func() {
 		if err != nil {
 			e.release() // whatever was opened before the failure

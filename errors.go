@@ -25,6 +25,12 @@ var (
 	ErrPoolOverload = errors.New("evloop: goroutine pool overloaded")
 	// ErrInvalidOption: an option value is out of range.
 	ErrInvalidOption = errors.New("evloop: invalid option")
+	// ErrOutboundFull: a write would take the connection's pending output
+	// above WithOutboundLimit; the connection is closed with this error.
+	ErrOutboundFull = errors.New("evloop: outbound buffer full")
+	// ErrLingerTimeout: a closing connection did not flush its pending
+	// output within WithLinger.
+	ErrLingerTimeout = errors.New("evloop: pending output not flushed within the linger time")
 )
 
 // PanicError is the error a connection is closed with when a handler or a

@@ -46,12 +46,20 @@ type loop struct {
 	iov     [][]byte    // writev arguments
 	pair    [2][]byte   // a ring's head and tail, as writev arguments
 	failed  []*conn     // connections to close once the current callback returns
+	due     []*conn     // connections owed an OnWritable
+	closing []lingering // connections flushing before they close
 	writers int         // connections with output pending
 	lns     []*listener // this loop's own listeners (reuseport mode)
 
 	nextTick time.Time
 	exiting  bool
 	goid     atomic.Uint64
+}
+
+// lingering is a closing connection and when its flush time runs out.
+type lingering struct {
+	c        *conn
+	deadline time.Time
 }
 
 func newLoop(idx int, e *engine) (*loop, error) {
@@ -104,7 +112,7 @@ func (l *loop) exit() {
 	l.closeAll()
 	l.q.Close()
 	l.q.Pending(l.drop)
-	l.closeFailed()
+	l.afterDispatch()
 }
 
 // OnEvent handles one ready fd.
@@ -119,17 +127,23 @@ func (l *loop) OnEvent(ev poller.Event) {
 	if c == nil || c.gen != ev.Gen {
 		return // stale: the connection this event was for is gone
 	}
-	if c.writing && ev.Events&(poller.EventWrite|poller.EventError|poller.EventHangup) != 0 {
+	const trouble = poller.EventError | poller.EventHangup
+	if c.interest&poller.Writable != 0 && ev.Events&(poller.EventWrite|trouble) != 0 {
 		_ = c.flush() // a failure is recorded in c.err and closes c below
 		if c.state == connClosing && c.outbound.IsEmpty() {
 			l.closeNow(c, nil)
 		}
 	}
-	if c.state == connOpen && c.err == nil &&
-		ev.Events&(poller.EventRead|poller.EventReadHangup|poller.EventHangup|poller.EventError) != 0 {
+	switch {
+	case c.state == connClosed || c.err != nil:
+	case c.interest&poller.Readable != 0 && ev.Events&(poller.EventRead|poller.EventReadHangup|trouble) != 0:
 		l.read(c)
+	case ev.Events&trouble != 0 && c.interest&poller.Writable == 0:
+		// Not reading, nothing to flush, and the socket is dead: close it
+		// now, or its level-triggered hang-up would wake us forever.
+		l.closeNow(c, socketError(int(c.fd)))
 	}
-	l.closeFailed()
+	l.afterDispatch()
 }
 
 // read makes one read per readiness event: a level-triggered poller reports
@@ -144,6 +158,13 @@ func (l *loop) read(c *conn) {
 		l.closeConn(c, os.NewSyscallError("read", err))
 		return
 	case n == 0:
+		if l.eng.opts.halfClose {
+			// Everything the peer sent has been shown to OnTraffic; it
+			// may still read what the handler writes.
+			c.setPaused(pauseEOF, true)
+			l.settle(c, l.readClosed(c))
+			return
+		}
 		l.closeConn(c, nil)
 		return
 	}
@@ -158,7 +179,8 @@ func (l *loop) read(c *conn) {
 
 // endTraffic keeps what the handler left unread: the view dies with the
 // next read into buf, so its rest is copied into the connection's ring. A
-// ring left empty gives its memory back.
+// ring left empty gives its memory back; one at the inbound limit pauses
+// reading.
 func (l *loop) endTraffic(c *conn) {
 	if l.cur == c {
 		if len(l.view) > 0 {
@@ -168,8 +190,8 @@ func (l *loop) endTraffic(c *conn) {
 		}
 		l.cur, l.view = nil, nil
 	}
-	if c.inbound.IsEmpty() {
-		c.inbound.Release()
+	if c.state != connClosed {
+		c.inboundChanged()
 	}
 }
 
@@ -182,10 +204,15 @@ func (l *loop) settle(c *conn, a Action) {
 	case Shutdown:
 		l.eng.requestStop(nil, nil)
 	}
-	l.closeFailed()
+	l.afterDispatch()
 }
 
-func (l *loop) closeFailed() {
+// afterDispatch runs what an event or task left due: OnWritable for
+// connections that drained, and the close of connections that failed.
+func (l *loop) afterDispatch() {
+	if len(l.due) > 0 {
+		l.deliverWritable()
+	}
 	for i := 0; i < len(l.failed); i++ { // closing may fail more connections
 		c := l.failed[i]
 		l.failed[i] = nil
@@ -207,7 +234,7 @@ func (l *loop) register(fd int, peer netip.AddrPort, ln *listener) {
 	if l.gen == listenerGen {
 		l.gen++
 	}
-	c := &conn{fd: int32(fd), gen: l.gen, loop: l, ln: ln, peer: peer}
+	c := &conn{fd: int32(fd), gen: l.gen, loop: l, ln: ln, peer: peer, interest: poller.Readable}
 	if err := l.poller.Add(fd, c.gen, poller.Readable); err != nil {
 		l.eng.log.Warn("evloop: cannot watch accepted connection", "err", err)
 		l.count.Add(-1)
@@ -248,11 +275,11 @@ func (l *loop) closeConn(c *conn, err error) {
 		if !c.outbound.IsEmpty() && c.err == nil {
 			c.state = connClosing
 			c.closed.Store(true)
-			merr := l.poller.Mod(int(c.fd), c.gen, poller.Writable)
-			if merr == nil {
+			c.syncInterest() // stop reading, keep flushing
+			if c.err == nil {
+				l.closing = append(l.closing, lingering{c: c, deadline: time.Now().Add(l.eng.opts.linger)})
 				return
 			}
-			err = merr
 		}
 	}
 	if err == nil {
@@ -272,10 +299,10 @@ func (l *loop) closeNow(c *conn, err error) {
 	c.closed.Store(true)
 	l.conns[c.fd] = nil
 	l.count.Add(-1)
-	if c.writing {
-		c.writing = false
+	if c.interest&poller.Writable != 0 {
 		l.writers--
 	}
+	c.interest = 0
 	if l.cur == c {
 		l.cur, l.view = nil, nil
 	}
@@ -317,10 +344,41 @@ func (l *loop) handoff(fd int, peer netip.AddrPort, ln *listener) {
 // listener retry, or forever.
 func (l *loop) timeout() int {
 	next := nextRetry(l.lns)
-	if !l.nextTick.IsZero() && (next.IsZero() || l.nextTick.Before(next)) {
-		next = l.nextTick
+	for _, t := range [...]time.Time{l.nextTick, l.lingerDeadline()} {
+		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
 	}
 	return waitTimeout(next)
+}
+
+// lingerDeadline is the earliest deadline of the closing connections.
+func (l *loop) lingerDeadline() time.Time {
+	var next time.Time
+	for _, lg := range l.closing {
+		if next.IsZero() || lg.deadline.Before(next) {
+			next = lg.deadline
+		}
+	}
+	return next
+}
+
+// expireLingering forgets closed connections and closes those whose
+// flush time ran out.
+func (l *loop) expireLingering() {
+	now := time.Now()
+	kept := l.closing[:0]
+	for _, lg := range l.closing {
+		switch {
+		case lg.c.state == connClosed:
+		case !now.Before(lg.deadline):
+			l.closeNow(lg.c, ErrLingerTimeout)
+		default:
+			kept = append(kept, lg)
+		}
+	}
+	clear(l.closing[len(kept):])
+	l.closing = kept
 }
 
 func (l *loop) runTimers() {
@@ -332,6 +390,9 @@ func (l *loop) runTimers() {
 		}
 	}
 	resumeDue(l.lns, l.poller)
+	if len(l.closing) > 0 {
+		l.expireLingering()
+	}
 }
 
 // waitTimeout converts a deadline into a poller timeout in milliseconds,

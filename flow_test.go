@@ -126,7 +126,9 @@ func TestIntegrationSlowReader(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := &itFlowHandler{mode: tt.mode, payload: itPattern(0, tt.size), errc: make(chan error, 1)}
-			s := startEngine(t, h, "tcp://127.0.0.1:0", WithLoops(1))
+			// The server queues the whole 64 MiB at once: above the default
+			// hard cap, which a server writing this much must raise.
+			s := startEngine(t, h, "tcp://127.0.0.1:0", WithLoops(1), WithOutboundLimit(128<<20))
 			nc := s.dial(t)
 			if tt.mode == itFlowTrafficChunk {
 				if _, err := nc.Write([]byte("go")); err != nil {
@@ -238,7 +240,9 @@ func TestIntegrationDataThenFIN(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := &itFINHandler{reports: make(chan itFINReport, 1), late: make(chan string, 1)}
-			s := startEngine(t, h, "tcp://127.0.0.1:0", WithLoops(1))
+			// The server queues the whole 64 MiB at once: above the default
+			// hard cap, which a server writing this much must raise.
+			s := startEngine(t, h, "tcp://127.0.0.1:0", WithLoops(1), WithOutboundLimit(128<<20))
 			nc := s.dial(t)
 			if _, err := nc.Write(itPattern(0, tt.n)); err != nil {
 				t.Fatalf("write: %v", err)
@@ -283,7 +287,12 @@ func TestIntegrationDataThenFIN(t *testing.T) {
 func TestIntegrationDataThenFINEchoWhole(t *testing.T) {
 	n := itScale(16<<20, 8<<20)
 	h := &itFINHandler{echo: true, reports: make(chan itFINReport, 1), late: make(chan string, 1)}
-	s := startEngine(t, h, "tcp://127.0.0.1:0", WithLoops(1))
+	// The whole echo must fit in the output buffer, with reading never
+	// paused: this test is about flushing before the close, not about the
+	// watermarks (flow control would rightly stop a client that writes
+	// 16 MiB without reading).
+	s := startEngine(t, h, "tcp://127.0.0.1:0", WithLoops(1),
+		WithOutboundWatermarks(64<<20, 32<<20), WithOutboundLimit(64<<20))
 	nc := s.dial(t)
 	if err := nc.SetDeadline(time.Now().Add(30 * time.Second)); err != nil {
 		t.Fatal(err)
@@ -367,7 +376,9 @@ func TestIntegrationCloseFlushesPending(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := &itCloseAfterWrite{mode: tt.mode, payload: itPattern(0, n), closed: make(chan error, 1)}
-			s := startEngine(t, h, "tcp://127.0.0.1:0", WithLoops(1))
+			// The server queues the whole 64 MiB at once: above the default
+			// hard cap, which a server writing this much must raise.
+			s := startEngine(t, h, "tcp://127.0.0.1:0", WithLoops(1), WithOutboundLimit(128<<20))
 			nc := s.dial(t)
 			time.Sleep(300 * time.Millisecond)
 			if err := nc.SetReadDeadline(time.Now().Add(30 * time.Second)); err != nil {

@@ -72,3 +72,21 @@ func (BaseHandler) OnTraffic(Conn) Action { return None }
 
 // OnTick asks to be called again in a second.
 func (BaseHandler) OnTick() (time.Duration, Action) { return time.Second, None }
+
+// WritableHandler is implemented by handlers that want to know when a
+// connection can take output again. OnWritable runs on the connection's
+// loop after its pending output, having gone above the high watermark, has
+// drained to the low one: a proxy pauses its source (Conn.PauseReading) when
+// the sink's OutboundBuffered grows, and resumes it here.
+type WritableHandler interface {
+	OnWritable(c Conn) Action
+}
+
+// ReadCloseHandler is implemented by handlers of engines started
+// WithHalfClose(true). OnReadClosed runs on the connection's loop once the
+// peer has shut down its writing side and every byte it sent has been shown
+// to OnTraffic. The connection stays open for writing, from the loop or from
+// the pool, until the handler closes it.
+type ReadCloseHandler interface {
+	OnReadClosed(c Conn) Action
+}

@@ -56,6 +56,12 @@ type options struct {
 	propagatePanic bool
 	poolSize       int
 	pool           *ants.Pool
+	outHigh        int
+	outLow         int
+	outLimit       int
+	inLimit        int
+	halfClose      bool
+	linger         time.Duration
 }
 
 // Defaults, documented where they are declared.
@@ -66,6 +72,17 @@ const (
 	// DefaultPoolSize is the number of goroutines the engine's pool may
 	// run at once when neither WithPoolSize nor WithPool is given.
 	DefaultPoolSize = 10000
+	// DefaultOutboundHigh and DefaultOutboundLow are the watermarks of a
+	// connection's pending output: above the high one the connection stops
+	// reading, below the low one it reads again.
+	DefaultOutboundHigh = 1 << 20
+	DefaultOutboundLow  = 256 << 10
+	// DefaultOutboundLimit is the hard cap on a connection's pending output.
+	DefaultOutboundLimit = 16 << 20
+	// DefaultInboundLimit caps the received bytes a handler leaves unread.
+	DefaultInboundLimit = 4 << 20
+	// DefaultLinger bounds how long a closing connection may take to flush.
+	DefaultLinger = 30 * time.Second
 )
 
 func defaultOptions() options {
@@ -75,6 +92,11 @@ func defaultOptions() options {
 		readBufferSize: DefaultReadBufferSize,
 		noDelay:        true,
 		poolSize:       DefaultPoolSize,
+		outHigh:        DefaultOutboundHigh,
+		outLow:         DefaultOutboundLow,
+		outLimit:       DefaultOutboundLimit,
+		inLimit:        DefaultInboundLimit,
+		linger:         DefaultLinger,
 	}
 }
 
@@ -91,6 +113,13 @@ func (o *options) normalize() error {
 		return fmt.Errorf("%w: negative socket option", ErrInvalidOption)
 	case o.pool == nil && o.poolSize <= 0:
 		return fmt.Errorf("%w: pool size must be positive, got %d", ErrInvalidOption, o.poolSize)
+	case o.outLow < 0 || o.outHigh <= o.outLow || o.outLimit < o.outHigh:
+		return fmt.Errorf("%w: outbound watermarks need 0 <= low < high <= limit, got %d/%d/%d",
+			ErrInvalidOption, o.outLow, o.outHigh, o.outLimit)
+	case o.inLimit < 1:
+		return fmt.Errorf("%w: inbound limit must be positive, got %d", ErrInvalidOption, o.inLimit)
+	case o.linger <= 0:
+		return fmt.Errorf("%w: linger must be positive, got %v", ErrInvalidOption, o.linger)
 	}
 	if o.logger == nil {
 		o.logger = slog.Default()
@@ -166,3 +195,37 @@ func WithPoolSize(n int) Option { return func(o *options) { o.poolSize = n } }
 // its own. The engine does not release p; p's own options (blocking or not)
 // decide what a submit does when it is full.
 func WithPool(p *ants.Pool) Option { return func(o *options) { o.pool = p } }
+
+// WithOutboundWatermarks sets when a connection with pending output stops
+// and resumes reading (defaults DefaultOutboundHigh, DefaultOutboundLow):
+// above high bytes pending, its reads pause, so a peer that sends but does
+// not read is held back by TCP flow control instead of growing memory;
+// at or below low they resume, and a handler that implements
+// WritableHandler is told. Requires 0 <= low < high.
+func WithOutboundWatermarks(high, low int) Option {
+	return func(o *options) { o.outHigh, o.outLow = high, low }
+}
+
+// WithOutboundLimit sets the hard cap on a connection's pending output
+// (default DefaultOutboundLimit, at least the high watermark). A write that
+// would exceed it fails with ErrOutboundFull, writes nothing, and the
+// connection is closed with that error: a peer this far behind is not
+// reading, and holding more for it would let one client exhaust memory.
+func WithOutboundLimit(n int) Option { return func(o *options) { o.outLimit = n } }
+
+// WithInboundLimit caps the received bytes a handler may leave unread on a
+// connection (default DefaultInboundLimit). At the cap the connection stops
+// reading until the handler consumes (after Conn.Wake, say); make it larger
+// than the largest message the handler waits for.
+func WithInboundLimit(n int) Option { return func(o *options) { o.inLimit = n } }
+
+// WithHalfClose keeps a connection open for writing after its peer shuts
+// down its writing side (default off: the connection closes once its
+// pending output is flushed). The handler learns of it through
+// ReadCloseHandler and closes the connection when it is done.
+func WithHalfClose(on bool) Option { return func(o *options) { o.halfClose = on } }
+
+// WithLinger bounds how long a closing connection may take to flush its
+// pending output (default DefaultLinger); after that it is closed with
+// ErrLingerTimeout and the rest is dropped.
+func WithLinger(d time.Duration) Option { return func(o *options) { o.linger = d } }

@@ -13,8 +13,7 @@ func (e *engine) submit(c *conn, job func()) error {
 	e.jobs.Add(1)
 	err := e.pool.Submit(func() {
 		defer e.jobs.Add(-1)
-		defer e.recoverJob(c)
-		job()
+		e.runJob(c, job)
 	})
 	if err == nil {
 		return nil
@@ -27,6 +26,12 @@ func (e *engine) submit(c *conn, job func()) error {
 		return ErrEngineStopped
 	}
 	return err
+}
+
+// runJob runs one job with the pool's panic policy.
+func (e *engine) runJob(c *conn, job func()) {
+	defer e.recoverJob(c)
+	job()
 }
 
 // recoverJob is deferred around every pool job. The pool would swallow a

@@ -31,6 +31,10 @@ const (
 	taskWrite                             // AsyncWrite, AsyncWritev
 	taskWake                              // Conn.Wake
 	taskClose                             // Conn.Close, a pool job's panic
+	taskCloseWrite                        // Conn.CloseWrite
+	taskAbort                             // Conn.Abort
+	taskPause                             // Conn.PauseReading
+	taskResume                            // Conn.ResumeReading
 	taskStopAccepting                     // close this loop's own listeners
 	taskProbe                             // Stop's drain phase: anything pending?
 	taskShutdown                          // close every connection and exit
@@ -89,6 +93,20 @@ func (l *loop) RunTask(t *task) {
 		}
 		l.closeConn(c, t.err)
 		l.callback(c, t.cb, nil)
+	case taskCloseWrite, taskAbort, taskPause, taskResume:
+		if c.state != connOpen {
+			l.callback(c, t.cb, ErrClosed)
+			break
+		}
+		switch t.kind {
+		case taskCloseWrite:
+			c.closeWrite()
+		case taskAbort:
+			l.abort(c)
+		case taskPause, taskResume:
+			c.setPaused(pauseUser, t.kind == taskPause)
+		}
+		l.callback(c, t.cb, nil)
 	case taskStopAccepting:
 		l.closeListeners()
 	case taskProbe:
@@ -98,7 +116,7 @@ func (l *loop) RunTask(t *task) {
 		l.closeAll()
 		l.exiting = true
 	}
-	l.closeFailed()
+	l.afterDispatch()
 }
 
 // drop is what happens to a task that will never run because its loop has

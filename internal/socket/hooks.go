@@ -31,4 +31,7 @@ var (
 
 	// SocketFunc is socket(2). Listen calls it.
 	SocketFunc func(domain, typ, proto int) (int, error) = unix.Socket
+
+	// ShutdownFunc is shutdown(2). Shutdown calls it.
+	ShutdownFunc func(fd int, how int) error = unix.Shutdown
 )

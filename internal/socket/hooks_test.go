@@ -264,3 +264,34 @@ func TestSocketSeamStaleProbeEMFILE(t *testing.T) {
 		t.Fatal("stale socket removed although the probe never ran")
 	}
 }
+
+func TestShutdownSeam(t *testing.T) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fds[0])
+	defer unix.Close(fds[1])
+	var calls []int
+	ShutdownFunc = func(fd, how int) error {
+		calls = append(calls, how)
+		return unix.Shutdown(fd, how)
+	}
+	defer func() { ShutdownFunc = unix.Shutdown }()
+	if err := ShutdownWrite(fds[0]); err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 1 || calls[0] != unix.SHUT_WR {
+		t.Fatalf("shutdown calls %v, want one SHUT_WR", calls)
+	}
+	buf := make([]byte, 1)
+	if n, err := unix.Read(fds[1], buf); n != 0 || err != nil {
+		t.Fatalf("peer read after SHUT_WR: n=%d err=%v, want EOF", n, err)
+	}
+	if _, err := unix.Write(fds[1], []byte("x")); err != nil {
+		t.Fatalf("the shut-down side must still read: peer write failed: %v", err)
+	}
+	if n, err := unix.Read(fds[0], buf); n != 1 || err != nil {
+		t.Fatalf("read after SHUT_WR: n=%d err=%v", n, err)
+	}
+}

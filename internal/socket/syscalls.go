@@ -41,3 +41,9 @@ func Writev(fd int, bufs [][]byte) (int, error) {
 func Close(fd int) error {
 	return CloseFunc(fd)
 }
+
+// ShutdownWrite shuts down the writing side of fd: the peer reads EOF once
+// it has read what was sent, and fd can still read.
+func ShutdownWrite(fd int) error {
+	return ShutdownFunc(fd, unix.SHUT_WR)
+}

@@ -1,0 +1,164 @@
+package evloop
+
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/evloop/evloop/internal/socket"
+	"github.com/evloop/evloop/poller"
+)
+
+// Flow control. What the poller watches for a connection is derived from
+// its state, never toggled ad hoc: it reads while open and no pause reason
+// holds, and it waits for writability while output is pending. Pausing
+// therefore removes EPOLLIN from the interest set; skipping the events of a
+// level-triggered fd instead would make the loop spin.
+
+// pauseReason is a set of reasons a connection is not reading.
+type pauseReason uint8
+
+const (
+	pauseOutbound pauseReason = 1 << iota // output above the high watermark
+	pauseInbound                          // unread input at the inbound limit
+	pauseUser                             // PauseReading
+	pauseEOF                              // the peer shut down its writing side
+)
+
+type connFlags uint8
+
+const (
+	flagWantFIN  connFlags = 1 << iota // CloseWrite: send FIN once flushed
+	flagFINSent                        // the write side is shut down
+	flagWritable                       // OnWritable is due
+)
+
+// wantInterest is what the poller should watch for c now.
+func (c *conn) wantInterest() poller.Interest {
+	var in poller.Interest
+	if c.state == connOpen && c.pause == 0 {
+		in |= poller.Readable
+	}
+	if !c.outbound.IsEmpty() && c.state != connClosed {
+		in |= poller.Writable
+	}
+	return in
+}
+
+// syncInterest brings the poller in line with wantInterest, with one
+// epoll_ctl only when something changed. Loop only.
+func (c *conn) syncInterest() {
+	want := c.wantInterest()
+	if want == c.interest || c.state == connClosed {
+		return
+	}
+	if err := c.loop.poller.Mod(int(c.fd), c.gen, want); err != nil {
+		c.fail(err)
+		return
+	}
+	switch wasW, isW := c.interest&poller.Writable != 0, want&poller.Writable != 0; {
+	case isW && !wasW:
+		c.loop.writers++
+	case wasW && !isW:
+		c.loop.writers--
+	}
+	c.interest = want
+}
+
+// outboundChanged applies the watermarks after output was queued or sent.
+func (c *conn) outboundChanged() {
+	n := c.outbound.Buffered()
+	o := &c.loop.eng.opts
+	switch {
+	case n > o.outHigh:
+		c.pause |= pauseOutbound
+	case n <= o.outLow && c.pause&pauseOutbound != 0:
+		c.pause &^= pauseOutbound
+		if c.loop.eng.writable != nil && c.flags&flagWritable == 0 {
+			c.flags |= flagWritable
+			c.loop.due = append(c.loop.due, c)
+		}
+	}
+	if n == 0 {
+		c.outbound.Release()
+		if c.flags&(flagWantFIN|flagFINSent) == flagWantFIN {
+			c.shutdownWrite()
+		}
+	}
+	c.syncInterest()
+}
+
+// inboundChanged applies the inbound limit after a callback consumed (or
+// left) received bytes.
+func (c *conn) inboundChanged() {
+	if c.inbound.Buffered() >= c.loop.eng.opts.inLimit {
+		c.pause |= pauseInbound
+	} else {
+		c.pause &^= pauseInbound
+	}
+	if c.inbound.IsEmpty() {
+		c.inbound.Release()
+	}
+	c.syncInterest()
+}
+
+func (c *conn) setPaused(reason pauseReason, on bool) {
+	if on {
+		c.pause |= reason
+	} else {
+		c.pause &^= reason
+	}
+	c.syncInterest()
+}
+
+// shutdownWrite sends FIN now. Loop only, with nothing pending.
+func (c *conn) shutdownWrite() {
+	c.flags |= flagFINSent
+	if err := socket.ShutdownWrite(int(c.fd)); err != nil {
+		c.fail(os.NewSyscallError("shutdown", err))
+	}
+}
+
+// closeWrite is CloseWrite on the loop.
+func (c *conn) closeWrite() {
+	c.flags |= flagWantFIN
+	if c.outbound.IsEmpty() && c.flags&flagFINSent == 0 {
+		c.shutdownWrite()
+	}
+}
+
+// abort closes c with a reset: SO_LINGER 0 makes close(2) send RST and drop
+// whatever the kernel still holds.
+func (l *loop) abort(c *conn) {
+	_ = socket.SetLinger(int(c.fd), 0)
+	c.outbound.Reset()
+	l.closeNow(c, nil)
+}
+
+// deliverWritable runs OnWritable for connections whose output drained
+// below the low watermark during the last event or task.
+func (l *loop) deliverWritable() {
+	for i := 0; i < len(l.due); i++ { // a handler may make more due
+		c := l.due[i]
+		l.due[i] = nil
+		c.flags &^= flagWritable
+		if c.state == connOpen && c.err == nil {
+			l.settle(c, l.onWritable(c))
+		}
+	}
+	l.due = l.due[:0]
+}
+
+// socketError returns the pending error of a socket that reported an error
+// or hang-up while it was not being read or flushed, so it can be closed
+// with it: waiting on a level-triggered hang-up would spin.
+func socketError(fd int) error {
+	errno, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err != nil {
+		return os.NewSyscallError("getsockopt", err)
+	}
+	if errno != 0 {
+		return os.NewSyscallError("read", unix.Errno(errno))
+	}
+	return nil
+}
