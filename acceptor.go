@@ -65,7 +65,7 @@ func findListener(lns []*listener, fd int) *listener {
 // acceptReady accepts pending connections until none is left (EAGAIN), the
 // batch is done (the level-triggered poller reports the rest), or accepting
 // must back off.
-func (ln *listener) acceptReady(p *poller.Poller, e *engine, to handoffer) {
+func (ln *listener) acceptReady(p readiness, e *engine, to handoffer) {
 	for i := 0; i < acceptBatch; i++ {
 		fd, sa, err := socket.Accept(ln.fd)
 		switch err {
@@ -91,7 +91,7 @@ func (ln *listener) acceptReady(p *poller.Poller, e *engine, to handoffer) {
 }
 
 // pause stops watching the listener until its back-off expires.
-func (ln *listener) pause(p *poller.Poller, e *engine, err error) {
+func (ln *listener) pause(p readiness, e *engine, err error) {
 	ln.backoff = min(max(ln.backoff*2, minAcceptBackoff), maxAcceptBackoff)
 	ln.retryAt = time.Now().Add(ln.backoff)
 	e.acceptBackoffs.Add(1)
@@ -120,7 +120,7 @@ func nextRetry(lns []*listener) time.Time {
 
 // resumeDue watches paused listeners again once their back-off expired; the
 // level-triggered poller then reports any connection that waited.
-func resumeDue(lns []*listener, p *poller.Poller) {
+func resumeDue(lns []*listener, p readiness) {
 	if nextRetry(lns).IsZero() {
 		return // nothing paused: spare the clock read
 	}
@@ -142,7 +142,7 @@ func resumeDue(lns []*listener, p *poller.Poller) {
 // for one loop costs one eventfd write.
 type acceptor struct {
 	eng      *engine
-	poller   *poller.Poller
+	poller   readiness
 	lns      []*listener
 	next     int // round-robin position
 	stopping atomic.Bool
@@ -150,7 +150,7 @@ type acceptor struct {
 }
 
 func newAcceptor(e *engine, lns []*listener) (*acceptor, error) {
-	p, err := poller.Open()
+	p, err := openPoller()
 	if err != nil {
 		return nil, err
 	}

@@ -30,7 +30,7 @@ const listenerGen = 0
 type loop struct {
 	idx    int
 	eng    *engine
-	poller *poller.Poller
+	poller readiness
 	q      *queue.Queue[task]
 
 	conns []*conn      // by fd; grown on demand
@@ -63,7 +63,7 @@ type lingering struct {
 }
 
 func newLoop(idx int, e *engine) (*loop, error) {
-	p, err := poller.Open()
+	p, err := openPoller()
 	if err != nil {
 		return nil, err
 	}
