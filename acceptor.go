@@ -1,6 +1,7 @@
 package evloop
 
 import (
+	"errors"
 	"net"
 	"net/netip"
 	"sync/atomic"
@@ -8,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/evloop/evloop/internal/queue"
 	"github.com/evloop/evloop/internal/socket"
 	"github.com/evloop/evloop/poller"
 )
@@ -193,8 +195,10 @@ func (a *acceptor) handoff(fd int, peer netip.AddrPort, ln *listener) {
 	// Counted now, not when the loop gets to it, so that LeastConnections
 	// spreads a burst of accepts instead of sending it all to one loop.
 	l.count.Add(1)
-	if err := l.q.Push(task{kind: taskRegister, fd: int32(fd), peer: peer, ln: ln}); err != nil {
+	err := l.q.Push(task{kind: taskRegister, fd: int32(fd), peer: peer, ln: ln})
+	if errors.Is(err, queue.ErrClosed) {
 		l.count.Add(-1)
 		_ = socket.Close(fd) // the loop has exited: the engine is stopping
 	}
+	// Any other error is the wake's: the task is queued, the loop owns fd.
 }

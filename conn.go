@@ -1,10 +1,12 @@
 package evloop
 
 import (
+	"errors"
 	"net"
 	"net/netip"
 	"sync/atomic"
 
+	"github.com/evloop/evloop/internal/queue"
 	"github.com/evloop/evloop/internal/socket"
 	"github.com/evloop/evloop/poller"
 	"github.com/evloop/evloop/ringbuffer"
@@ -118,33 +120,34 @@ type Conn interface {
 	RemoteAddr() net.Addr
 }
 
-// conn is kept small: an idle connection costs this struct, one slot in its
-// loop's table, and no buffer (both rings hold memory only while non-empty).
+// conn is kept small (112 bytes, the size class every idle connection
+// pays): an idle connection costs this struct, one slot in its loop's
+// table, and no buffer (both rings hold memory only while non-empty). Hence
+// the packed peer address (netip.AddrPort pads to 32 bytes) and the rare
+// write error kept in the loop's map rather than in a 16-byte field.
 type conn struct {
 	fd   int32
 	gen  uint32
 	loop *loop
 	ln   *listener
-	peer netip.AddrPort
 
 	inbound  ringbuffer.Ring
 	outbound ringbuffer.Ring
+	ctx      any
+	exec     atomic.Pointer[executor] // set by the first Execute
 
 	// state is owned by the loop; closed mirrors it for other goroutines so
 	// that their calls on a dead connection fail without queuing.
+	closed   atomic.Bool
 	state    connState
 	interest poller.Interest // what the poller watches for this fd
 	pause    pauseReason     // why reading is off (0: reading)
-	flags    connFlags
-	closed   atomic.Bool
+	flags    connFlags       // flagFailed: the loop's errs map holds why
 
-	// err is a write failure seen inside a callback; the loop closes the
-	// connection with it once the callback returns.
-	err  error
-	ctx  any
-	exec atomic.Pointer[executor] // set by the first Execute
+	peerPort uint16
+	peerKind uint8 // 0: none (unix), 4 or 6
+	peerIP   [16]byte
 }
-
 type connState uint8
 
 const (
@@ -161,10 +164,35 @@ func (c *conn) SetContext(ctx any) { c.ctx = ctx }
 func (c *conn) LocalAddr() net.Addr { return c.ln.addr }
 
 func (c *conn) RemoteAddr() net.Addr {
-	if c.peer.IsValid() {
-		return socket.AddrPortToNetAddr(c.ln.network, c.peer)
+	if peer := c.peerAddr(); peer.IsValid() {
+		return socket.AddrPortToNetAddr(c.ln.network, peer)
 	}
 	return &net.UnixAddr{Net: "unix"}
+}
+
+// setPeer packs ap into the connection. An IPv6 zone is dropped: link-local
+// clients of a server are rare, and the zone would cost every connection.
+func (c *conn) setPeer(ap netip.AddrPort) {
+	a := ap.Addr()
+	switch {
+	case a.Is4():
+		c.peerKind = 4
+	case a.Is6():
+		c.peerKind = 6
+	default:
+		return
+	}
+	c.peerIP, c.peerPort = a.As16(), ap.Port()
+}
+
+func (c *conn) peerAddr() netip.AddrPort {
+	switch c.peerKind {
+	case 4:
+		return netip.AddrPortFrom(netip.AddrFrom16(c.peerIP).Unmap(), c.peerPort)
+	case 6:
+		return netip.AddrPortFrom(netip.AddrFrom16(c.peerIP), c.peerPort)
+	}
+	return netip.AddrPort{}
 }
 
 // push hands a task for this connection to its loop. The closed check is a
@@ -176,10 +204,11 @@ func (c *conn) push(t task) error {
 		return ErrClosed
 	}
 	t.conn = c
-	if err := c.loop.q.Push(t); err != nil {
+	if err := c.loop.q.Push(t); errors.Is(err, queue.ErrClosed) {
 		t.release()
 		return ErrEngineStopped
 	}
+	// Any other error is the wake's: the task is queued and will run.
 	return nil
 }
 

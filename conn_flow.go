@@ -31,7 +31,16 @@ const (
 	flagWantFIN  connFlags = 1 << iota // CloseWrite: send FIN once flushed
 	flagFINSent                        // the write side is shut down
 	flagWritable                       // OnWritable is due
+	flagFailed                         // a write failed: l.errs[c] says why
 )
+
+// failure returns the error c failed with, if any.
+func (c *conn) failure() error {
+	if c.flags&flagFailed == 0 {
+		return nil
+	}
+	return c.loop.errs[c]
+}
 
 // wantInterest is what the poller should watch for c now.
 func (c *conn) wantInterest() poller.Interest {
@@ -142,7 +151,7 @@ func (l *loop) deliverWritable() {
 		c := l.due[i]
 		l.due[i] = nil
 		c.flags &^= flagWritable
-		if c.state == connOpen && c.err == nil {
+		if c.state == connOpen && c.flags&flagFailed == 0 {
 			l.settle(c, l.onWritable(c))
 		}
 	}

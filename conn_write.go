@@ -20,7 +20,7 @@ func (c *conn) usable() error {
 	if c.state != connOpen || c.flags&flagWantFIN != 0 {
 		return ErrClosed
 	}
-	return c.err
+	return c.failure()
 }
 
 func (c *conn) Write(p []byte) (int, error) {
@@ -85,7 +85,7 @@ func (c *conn) Writev(bufs [][]byte) (int, error) {
 		skip = 0
 	}
 	c.outboundChanged()
-	return total, c.err
+	return total, c.failure()
 }
 
 // reserve checks that n more pending bytes stay within the hard cap, and
@@ -188,13 +188,14 @@ func (c *conn) flush() error {
 // fail records the first error of a connection; the loop closes it with
 // that error as soon as the running callback or task returns.
 func (c *conn) fail(err error) {
-	if c.err != nil || c.state == connClosed {
+	if c.flags&flagFailed != 0 || c.state == connClosed {
 		return
 	}
 	if errors.Is(err, unix.EPIPE) || errors.Is(err, unix.ECONNRESET) {
 		// The peer is gone; nothing pending can be delivered.
 		c.outbound.Reset()
 	}
-	c.err = err
+	c.flags |= flagFailed
+	c.loop.errs[c] = err
 	c.loop.failed = append(c.loop.failed, c)
 }

@@ -54,8 +54,10 @@
 //	any goroutine                        only inside the connection's callbacks
 //	-------------                        ---------------------------------------
 //	AsyncWrite, AsyncWritev, Wake        Read, Peek, Next, Discard, InboundBuffered
-//	Close, CloseWithCallback, Submit     Write, Writev, Flush, OutboundBuffered
-//	LocalAddr, RemoteAddr, Engine.*      Context, SetContext
+//	Close, CloseWithCallback, CloseWrite Write, Writev, Flush, OutboundBuffered
+//	Abort, PauseReading, ResumeReading   Context, SetContext
+//	Submit, Execute
+//	LocalAddr, RemoteAddr, Engine.*
 //
 // A goroutine may outlive its connection: every call from outside the loop
 // on a closed connection fails with ErrClosed (or runs its callback with
@@ -75,6 +77,21 @@
 // the next Read, Peek, Next or Discard on that connection. Buffers passed to
 // Write, Writev, AsyncWrite and AsyncWritev may be reused as soon as the call
 // returns. The out slice returned by OnOpen may be reused after OnOpen.
+//
+// # Flow control
+//
+// Memory per connection is bounded the way TCP bounds it for std net: a
+// connection whose pending output passes the high watermark stops reading
+// (its EPOLLIN interest is dropped) until the output drains to the low one,
+// so a peer that sends without reading is slowed by its own full window;
+// output beyond a hard cap fails with ErrOutboundFull and closes that
+// connection; unread input at the inbound limit pauses reading too. See
+// WithOutboundWatermarks, WithOutboundLimit and WithInboundLimit; handlers
+// that relay between connections use PauseReading and WritableHandler.
+//
+// Close flushes pending output before closing, for at most WithLinger;
+// Abort resets at once. WithHalfClose keeps a connection writable after its
+// peer's FIN (ReadCloseHandler); CloseWrite sends ours.
 //
 // # Failures
 //

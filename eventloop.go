@@ -42,14 +42,15 @@ type loop struct {
 	// what was just read for it, a view of buf.
 	cur     *conn
 	view    []byte
-	scratch []byte      // contiguous copies for Peek across a ring's wrap
-	iov     [][]byte    // writev arguments
-	pair    [2][]byte   // a ring's head and tail, as writev arguments
-	failed  []*conn     // connections to close once the current callback returns
-	due     []*conn     // connections owed an OnWritable
-	closing []lingering // connections flushing before they close
-	writers int         // connections with output pending
-	lns     []*listener // this loop's own listeners (reuseport mode)
+	scratch []byte          // contiguous copies for Peek across a ring's wrap
+	iov     [][]byte        // writev arguments
+	pair    [2][]byte       // a ring's head and tail, as writev arguments
+	failed  []*conn         // connections to close once the current callback returns
+	errs    map[*conn]error // why each failed connection failed
+	due     []*conn         // connections owed an OnWritable
+	closing []lingering     // connections flushing before they close
+	writers int             // connections with output pending
+	lns     []*listener     // this loop's own listeners (reuseport mode)
 
 	nextTick time.Time
 	exiting  bool
@@ -73,6 +74,7 @@ func newLoop(idx int, e *engine) (*loop, error) {
 		poller: p,
 		buf:    make([]byte, e.opts.readBufferSize),
 		iov:    make([][]byte, 0, socket.MaxIovecs),
+		errs:   make(map[*conn]error),
 	}
 	l.q = queue.New[task](p, 0, 0)
 	return l, nil
@@ -129,13 +131,14 @@ func (l *loop) OnEvent(ev poller.Event) {
 	}
 	const trouble = poller.EventError | poller.EventHangup
 	if c.interest&poller.Writable != 0 && ev.Events&(poller.EventWrite|trouble) != 0 {
-		_ = c.flush() // a failure is recorded in c.err and closes c below
+		_ = c.flush() // a failure is recorded by c.fail and closes c below
 		if c.state == connClosing && c.outbound.IsEmpty() {
-			l.closeNow(c, nil)
+			// Drained, or emptied by a reset: failure tells which.
+			l.closeNow(c, c.failure())
 		}
 	}
 	switch {
-	case c.state == connClosed || c.err != nil:
+	case c.state == connClosed || c.flags&flagFailed != 0:
 	case c.interest&poller.Readable != 0 && ev.Events&(poller.EventRead|poller.EventReadHangup|trouble) != 0:
 		l.read(c)
 	case ev.Events&trouble != 0 && c.interest&poller.Writable == 0:
@@ -200,7 +203,7 @@ func (l *loop) endTraffic(c *conn) {
 func (l *loop) settle(c *conn, a Action) {
 	switch a {
 	case Close:
-		l.closeConn(c, c.err) // nil unless a write failed or the handler panicked
+		l.closeConn(c, c.failure()) // nil unless a write failed or the handler panicked
 	case Shutdown:
 		l.eng.requestStop(nil, nil)
 	}
@@ -216,7 +219,7 @@ func (l *loop) afterDispatch() {
 	for i := 0; i < len(l.failed); i++ { // closing may fail more connections
 		c := l.failed[i]
 		l.failed[i] = nil
-		l.closeNow(c, c.err)
+		l.closeNow(c, c.failure())
 	}
 	l.failed = l.failed[:0]
 }
@@ -234,7 +237,8 @@ func (l *loop) register(fd int, peer netip.AddrPort, ln *listener) {
 	if l.gen == listenerGen {
 		l.gen++
 	}
-	c := &conn{fd: int32(fd), gen: l.gen, loop: l, ln: ln, peer: peer, interest: poller.Readable}
+	c := &conn{fd: int32(fd), gen: l.gen, loop: l, ln: ln, interest: poller.Readable}
+	c.setPeer(peer)
 	if err := l.poller.Add(fd, c.gen, poller.Readable); err != nil {
 		l.eng.log.Warn("evloop: cannot watch accepted connection", "err", err)
 		l.count.Add(-1)
@@ -247,7 +251,7 @@ func (l *loop) register(fd int, peer netip.AddrPort, ln *listener) {
 	l.conns[fd] = c
 	out, action := l.open(c)
 	if len(out) > 0 && c.state == connOpen {
-		_, _ = c.Write(out) // a failure is recorded in c.err and closes c
+		_, _ = c.Write(out) // a failure is recorded by c.fail and closes c
 	}
 	l.settle(c, action)
 }
@@ -270,20 +274,20 @@ func (l *loop) closeConn(c *conn, err error) {
 		}
 		return
 	}
-	if err == nil && c.err == nil && !c.outbound.IsEmpty() {
+	if err == nil && c.flags&flagFailed == 0 && !c.outbound.IsEmpty() {
 		_ = c.flush()
-		if !c.outbound.IsEmpty() && c.err == nil {
+		if !c.outbound.IsEmpty() && c.flags&flagFailed == 0 {
 			c.state = connClosing
 			c.closed.Store(true)
 			c.syncInterest() // stop reading, keep flushing
-			if c.err == nil {
+			if c.flags&flagFailed == 0 {
 				l.closing = append(l.closing, lingering{c: c, deadline: time.Now().Add(l.eng.opts.linger)})
 				return
 			}
 		}
 	}
 	if err == nil {
-		err = c.err
+		err = c.failure()
 	}
 	l.closeNow(c, err)
 }
@@ -297,6 +301,9 @@ func (l *loop) closeNow(c *conn, err error) {
 	}
 	c.state = connClosed
 	c.closed.Store(true)
+	if c.flags&flagFailed != 0 {
+		delete(l.errs, c) // OnClose gets err, which the caller took from it
+	}
 	l.conns[c.fd] = nil
 	l.count.Add(-1)
 	if c.interest&poller.Writable != 0 {
@@ -321,7 +328,7 @@ func (l *loop) closeNow(c *conn, err error) {
 func (l *loop) closeAll() {
 	for _, c := range l.conns {
 		if c != nil {
-			l.closeNow(c, c.err)
+			l.closeNow(c, c.failure())
 		}
 	}
 }
