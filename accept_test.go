@@ -335,23 +335,25 @@ func TestAcceptEMFILEBackoff(t *testing.T) {
 }
 
 // tbFaultyAccept replaces socket.Accept4Func for one test: the first
-// emfile calls fail with EMFILE, the next three with ECONNABORTED, EINTR
-// and EPROTO, and the rest reach the real accept4. The test's cleanup
-// restores the real function after the engine has stopped.
+// emfile calls fail with pause (a back-off error: EMFILE, ENFILE, ENOBUFS
+// or ENOMEM), the next three with ECONNABORTED, EINTR and EPROTO, and the
+// rest reach the real accept4. The test's cleanup restores the real
+// function after the engine has stopped.
 type tbFaultyAccept struct {
 	emfile int64
+	pause  unix.Errno
 	calls  atomic.Int64
 }
 
-func tbInstallFaultyAccept(tb testing.TB, emfile int) *tbFaultyAccept {
+func tbInstallFaultyAccept(tb testing.TB, emfile int, pause unix.Errno) *tbFaultyAccept {
 	tb.Helper()
-	f := &tbFaultyAccept{emfile: int64(emfile)}
+	f := &tbFaultyAccept{emfile: int64(emfile), pause: pause}
 	real := socket.Accept4Func
 	socket.Accept4Func = func(fd int, flags int) (int, unix.Sockaddr, error) {
 		n := f.calls.Add(1)
 		switch {
 		case n <= f.emfile:
-			return -1, nil, unix.EMFILE
+			return -1, nil, f.pause
 		case n == f.emfile+1:
 			return -1, nil, unix.ECONNABORTED
 		case n == f.emfile+2:
@@ -366,22 +368,32 @@ func tbInstallFaultyAccept(tb testing.TB, emfile int) *tbFaultyAccept {
 }
 
 // TestAcceptTransientErrors injects accept failures through the syscall
-// seam: every one is survived, EMFILE is counted as a back-off, and the
-// connection that was waiting is served.
+// seam: every one is survived, EMFILE, ENFILE, ENOBUFS and ENOMEM are
+// counted as back-offs, and the connection that was waiting is served.
 func TestAcceptTransientErrors(t *testing.T) {
 	tests := []struct {
 		name   string
-		emfile int
+		emfile int        // calls failing with pause before the retryable errors
+		pause  unix.Errno // EMFILE when zero
 		opts   []Option
 	}{
 		{name: "acceptor", emfile: 3, opts: []Option{WithLoops(2)}},
 		{name: "reuseport", emfile: 3, opts: []Option{WithLoops(1), WithReusePort(true)}},
 		{name: "no EMFILE", emfile: 0, opts: []Option{WithLoops(1)}},
+		{name: "acceptor ENFILE", emfile: 2, pause: unix.ENFILE, opts: []Option{WithLoops(2)}},
+		{name: "acceptor ENOMEM", emfile: 2, pause: unix.ENOMEM, opts: []Option{WithLoops(2)}},
+		{name: "acceptor ENOBUFS", emfile: 1, pause: unix.ENOBUFS, opts: []Option{WithLoops(2)}},
+		{name: "reuseport ENFILE", emfile: 2, pause: unix.ENFILE, opts: []Option{WithLoops(1), WithReusePort(true)}},
+		{name: "reuseport ENOMEM", emfile: 2, pause: unix.ENOMEM, opts: []Option{WithLoops(1), WithReusePort(true)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// Installed first so that it is restored after the engine stops.
-			fault := tbInstallFaultyAccept(t, tt.emfile)
+			pause := tt.pause
+			if pause == 0 {
+				pause = unix.EMFILE
+			}
+			fault := tbInstallFaultyAccept(t, tt.emfile, pause)
 			opts := append([]Option{WithLogger(tbQuietLogger())}, tt.opts...)
 			s := startEngine(t, echoHandler{}, "tcp://127.0.0.1:0", opts...)
 			start := time.Now()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/panjf2000/ants/v2"
 
+	"github.com/evloop/evloop/internal/queue"
 	"github.com/evloop/evloop/internal/socket"
 	"github.com/evloop/evloop/poller"
 )
@@ -379,7 +380,9 @@ func (e *engine) quiet(ctx context.Context) bool {
 	reply := make(chan bool, len(e.loops))
 	asked := 0
 	for _, l := range e.loops {
-		if l.q.Push(task{kind: taskProbe, reply: reply}) == nil {
+		// Only ErrClosed means the probe is not queued (the loop exited);
+		// after a wake error it is queued and will answer.
+		if err := l.q.Push(task{kind: taskProbe, reply: reply}); !errors.Is(err, queue.ErrClosed) {
 			asked++
 		}
 	}
