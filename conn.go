@@ -89,7 +89,8 @@ type Conn interface {
 	// after it fail with ErrClosed. Any goroutine.
 	CloseWrite() error
 	// Abort closes the connection at once with a reset (RST), dropping
-	// pending output: for servers that must shed load. Any goroutine.
+	// pending output: for servers that must shed load. OnClose gets a nil
+	// error: the close was asked for. Any goroutine.
 	Abort() error
 	// PauseReading stops reading from the connection until ResumeReading;
 	// bytes the peer sends meanwhile wait in the kernel, and TCP flow

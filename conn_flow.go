@@ -145,17 +145,19 @@ func (l *loop) abort(c *conn) {
 }
 
 // deliverWritable runs OnWritable for connections whose output drained
-// below the low watermark during the last event or task.
+// below the low watermark during the last event or task. It pops from the
+// front because the handler may make more due, and settle may re-enter it.
 func (l *loop) deliverWritable() {
-	for i := 0; i < len(l.due); i++ { // a handler may make more due
-		c := l.due[i]
-		l.due[i] = nil
+	for len(l.due) > 0 {
+		c := l.due[0]
+		l.due[0] = nil
+		l.due = l.due[1:]
 		c.flags &^= flagWritable
 		if c.state == connOpen && c.flags&flagFailed == 0 {
 			l.settle(c, l.onWritable(c))
 		}
 	}
-	l.due = l.due[:0]
+	l.due = l.due[:0:0]
 }
 
 // socketError returns the pending error of a socket that reported an error

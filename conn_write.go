@@ -30,6 +30,11 @@ func (c *conn) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	// All or nothing: a write that could exceed the hard cap is refused
+	// before any of it reaches the socket.
+	if err := c.reserve(len(p)); err != nil {
+		return 0, err
+	}
 	if !c.outbound.IsEmpty() {
 		// Bytes already wait: these go behind them, never around them.
 		return c.buffer(p, 0)
@@ -51,6 +56,9 @@ func (c *conn) Writev(bufs [][]byte) (int, error) {
 	}
 	if total == 0 {
 		return 0, nil
+	}
+	if err := c.reserve(total); err != nil {
+		return 0, err
 	}
 	written := 0
 	if c.outbound.IsEmpty() {

@@ -1,6 +1,7 @@
 package evloop
 
 import (
+	"errors"
 	"net/netip"
 	"os"
 	"runtime"
@@ -216,12 +217,15 @@ func (l *loop) afterDispatch() {
 	if len(l.due) > 0 {
 		l.deliverWritable()
 	}
-	for i := 0; i < len(l.failed); i++ { // closing may fail more connections
-		c := l.failed[i]
-		l.failed[i] = nil
+	// Pop from the front: OnClose may fail more connections, and a handler
+	// called from here may re-enter afterDispatch.
+	for len(l.failed) > 0 {
+		c := l.failed[0]
+		l.failed[0] = nil
+		l.failed = l.failed[1:]
 		l.closeNow(c, c.failure())
 	}
-	l.failed = l.failed[:0]
+	l.failed = l.failed[:0:0]
 }
 
 // register starts serving an accepted fd, already counted in l.count by
@@ -312,6 +316,11 @@ func (l *loop) closeNow(c *conn, err error) {
 	c.interest = 0
 	if l.cur == c {
 		l.cur, l.view = nil, nil
+	}
+	if errors.Is(err, ErrOutboundFull) || errors.Is(err, ErrLingerTimeout) {
+		// Output was dropped: reset, so the peer cannot mistake the cut
+		// stream for a complete one followed by an orderly EOF.
+		_ = socket.SetLinger(int(c.fd), 0)
 	}
 	action := l.onClose(c, err)
 	c.inbound.Release()

@@ -207,10 +207,12 @@ func WithOutboundWatermarks(high, low int) Option {
 }
 
 // WithOutboundLimit sets the hard cap on a connection's pending output
-// (default DefaultOutboundLimit, at least the high watermark). A write that
-// would exceed it fails with ErrOutboundFull, writes nothing, and the
-// connection is closed with that error: a peer this far behind is not
-// reading, and holding more for it would let one client exhaust memory.
+// (default DefaultOutboundLimit, at least the high watermark). A write for
+// which pending plus new bytes would exceed it (a single write larger than
+// the cap included) fails with ErrOutboundFull and writes nothing, and the
+// connection is closed with that error and a reset: a peer this far behind
+// is not reading, and holding more for it would let one client exhaust
+// memory.
 func WithOutboundLimit(n int) Option { return func(o *options) { o.outLimit = n } }
 
 // WithInboundLimit caps the received bytes a handler may leave unread on a

@@ -28,8 +28,9 @@ const (
 // handler answers every request with "Hello, World!".
 type handler struct {
 	evloop.BaseHandler
-	booted chan evloop.Engine // receives the engine at boot, when not nil
-	dates  h1.DateCache
+	booted   chan evloop.Engine // receives the engine at boot, when not nil
+	blocking bool               // answer from the pool (blocking.go)
+	dates    h1.DateCache
 
 	// batches holds *[]byte response buffers. A callback takes one and puts
 	// it back before returning, and a loop runs one callback at a time, so
@@ -66,8 +67,12 @@ func (h *handler) OnTick() (time.Duration, evloop.Action) {
 }
 
 // OnTraffic answers every complete request buffered on c with one write,
-// and leaves an incomplete one buffered for the next call.
+// and leaves an incomplete one buffered for the next call. In blocking mode
+// it hands the requests to the pool instead.
 func (h *handler) OnTraffic(c evloop.Conn) evloop.Action {
+	if h.blocking {
+		return h.onTrafficBlocking(c)
+	}
 	in, _ := c.Peek(-1)
 	bp := h.batches.Get().(*[]byte)
 	out, used, keepAlive := h.answer((*bp)[:0], in)

@@ -3,6 +3,11 @@
 // Pipelined requests are answered in one write per batch, and in steady
 // state a request costs no allocation.
 //
+// With -blocking, each request is answered by a job on the engine's
+// goroutine pool instead, as a server whose handlers block would be, with
+// pipelined requests still answered in order (Conn.Execute); responses
+// then carry the request's target in an X-Path field.
+//
 //	go run ./examples/http -addr tcp://127.0.0.1:9000 -loops 2
 //	curl -v http://127.0.0.1:9000/
 //	wrk -t1 -c50 -d10s -s examples/http/testdata/pipeline.lua http://127.0.0.1:9000/ -- 16
@@ -51,6 +56,7 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 	fs.StringVar(&cfg.addr, "addr", "tcp://127.0.0.1:9000", "address to listen on: tcp://host:port, host:port or unix:///path")
 	fs.IntVar(&cfg.loops, "loops", runtime.GOMAXPROCS(0), "number of event loops")
 	fs.BoolVar(&cfg.reusePort, "reuseport", false, "give every loop its own SO_REUSEPORT listener instead of one acceptor")
+	fs.BoolVar(&cfg.blocking, "blocking", false, "answer each request from the goroutine pool, in order, with an X-Path field")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}

@@ -18,6 +18,7 @@ type config struct {
 	addr      string
 	loops     int
 	reusePort bool
+	blocking  bool // answer each request from a pool job, in order (Conn.Execute)
 }
 
 // serve runs the HTTP server until ctx is done, then stops it gracefully
@@ -27,6 +28,7 @@ type config struct {
 func serve(ctx context.Context, cfg config, ready func(net.Addr)) error {
 	h := newHandler()
 	h.booted = make(chan evloop.Engine, 1)
+	h.blocking = cfg.blocking
 	errc := make(chan error, 1)
 	go func() {
 		errc <- evloop.Run(h, cfg.addr,

@@ -297,10 +297,10 @@ func TestParseFlags(t *testing.T) {
 		{name: "defaults", want: config{addr: "tcp://127.0.0.1:9000", loops: runtime.GOMAXPROCS(0)}},
 		{
 			name: "all set",
-			args: []string{"-addr", "tcp://127.0.0.1:1234", "-loops", "3", "-reuseport"},
-			want: config{addr: "tcp://127.0.0.1:1234", loops: 3, reusePort: true},
+			args: []string{"-addr", "tcp://127.0.0.1:1234", "-loops", "3", "-reuseport", "-blocking"},
+			want: config{addr: "tcp://127.0.0.1:1234", loops: 3, reusePort: true, blocking: true},
 		},
-		{name: "unknown flag", args: []string{"-blocking"}, wantErr: true},
+		{name: "unknown flag", args: []string{"-no-such-flag"}, wantErr: true},
 		{name: "stray argument", args: []string{"extra"}, wantErr: true},
 	}
 	for _, tt := range tests {

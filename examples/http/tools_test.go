@@ -116,25 +116,39 @@ func TestParseWrk(t *testing.T) {
 	}
 }
 
-// TestWrk loads the server with wrk, 16 pipelined requests per write.
+// TestWrk loads the server with wrk, 16 pipelined requests per write, in
+// both modes: a lost, extra or malformed response shows up as a socket
+// error or a stalled connection. (wrk cannot tell identical responses
+// apart; TestBlockingPipelined checks their order.)
 func TestWrk(t *testing.T) {
 	wrk := needTool(t, "wrk")
 	script, err := filepath.Abs(filepath.Join("testdata", "pipeline.lua"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := startServer(t)
-	out, _ := runTool(t, wrk, "-t1", "-c50", "-d2s", "-s", script, s.url(), "--", "16")
-	sum := parseWrk(out)
-	t.Logf("wrk, 16 pipelined, 2 loops: %d requests, %.0f requests/sec", sum.requests, sum.perSecond)
-	if sum.requests <= 0 {
-		t.Errorf("wrk reports no requests:\n%s", out)
+	tests := []struct {
+		name     string
+		blocking bool
+	}{
+		{name: "on the loop"},
+		{name: "blocking, through the pool", blocking: true},
 	}
-	if sum.socketErrors != "" && wrkNonZero.MatchString(sum.socketErrors) {
-		t.Errorf("wrk: %s\n%s", sum.socketErrors, out)
-	}
-	if sum.non2xx != "" {
-		t.Errorf("wrk: %s\n%s", sum.non2xx, out)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startServerWith(t, config{addr: "tcp://127.0.0.1:0", loops: 2, blocking: tt.blocking})
+			out, _ := runTool(t, wrk, "-t1", "-c50", "-d2s", "-s", script, s.url(), "--", "16")
+			sum := parseWrk(out)
+			t.Logf("wrk, 16 pipelined, 2 loops, %s: %d requests, %.0f requests/sec", tt.name, sum.requests, sum.perSecond)
+			if sum.requests <= 0 {
+				t.Errorf("wrk reports no requests:\n%s", out)
+			}
+			if sum.socketErrors != "" && wrkNonZero.MatchString(sum.socketErrors) {
+				t.Errorf("wrk: %s\n%s", sum.socketErrors, out)
+			}
+			if sum.non2xx != "" {
+				t.Errorf("wrk: %s\n%s", sum.non2xx, out)
+			}
+		})
 	}
 }
 
