@@ -7,8 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -94,106 +92,6 @@ func TestEMFILEChild(t *testing.T) {
 	}
 }
 
-// tbChild is the running child of TestAcceptEMFILEBackoff.
-type tbChild struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	lines chan string // stdout, line by line; closed at EOF
-	log   string      // the child's stderr, for failure messages
-}
-
-// tbStartEMFILEChild starts the child and kills it when the test ends,
-// whatever happened.
-func tbStartEMFILEChild(tb testing.TB, mode string) *tbChild {
-	tb.Helper()
-	logPath := filepath.Join(tb.TempDir(), "child.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer logFile.Close()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestEMFILEChild$", "-test.count=1", "-test.timeout=2m")
-	cmd.Env = append(os.Environ(), tbEMFILEEnv+"="+mode)
-	cmd.Stderr = logFile // a file: no copying goroutine to outlive the test
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start child: %v", err)
-	}
-	ch := &tbChild{cmd: cmd, stdin: stdin, lines: make(chan string, 64), log: logPath}
-	readerDone := make(chan struct{})
-	go func() {
-		defer close(readerDone)
-		defer close(ch.lines)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			select {
-			case ch.lines <- sc.Text():
-			default: // nobody reads any more; drop
-			}
-		}
-	}()
-	tb.Cleanup(func() {
-		stdin.Close()
-		waited := make(chan error, 1)
-		go func() { waited <- cmd.Wait() }()
-		select {
-		case <-waited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-waited
-		}
-		<-readerDone
-		if tb.Failed() {
-			if b, err := os.ReadFile(logPath); err == nil && len(b) > 0 {
-				tb.Logf("child stderr (last 4 KiB):\n%s", b[max(0, len(b)-4096):])
-			}
-		}
-	})
-	return ch
-}
-
-// line returns the next stdout line starting with prefix, skipping others.
-func (ch *tbChild) line(tb testing.TB, prefix string, timeout time.Duration) string {
-	tb.Helper()
-	deadline := time.After(timeout)
-	for {
-		select {
-		case l, ok := <-ch.lines:
-			if !ok {
-				tb.Fatalf("child exited before printing %q", prefix)
-			}
-			if rest, found := strings.CutPrefix(l, prefix); found {
-				return rest
-			}
-		case <-deadline:
-			tb.Fatalf("child did not print %q within %v", prefix, timeout)
-		}
-	}
-}
-
-// waitExit waits for the child's stdout to end, which happens when it exits.
-func (ch *tbChild) waitExit(tb testing.TB, timeout time.Duration) {
-	tb.Helper()
-	deadline := time.After(timeout)
-	for {
-		select {
-		case _, ok := <-ch.lines:
-			if !ok {
-				return
-			}
-		case <-deadline:
-			tb.Fatalf("child did not exit within %v", timeout)
-		}
-	}
-}
-
 // tbCPUTicks returns a process's user+system CPU time in clock ticks
 // (fields 14 and 15 of /proc/<pid>/stat, after the parenthesised name).
 func tbCPUTicks(tb testing.TB, pid int) uint64 {
@@ -236,7 +134,12 @@ func TestAcceptEMFILEBackoff(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			child := tbStartEMFILEChild(t, tt.mode)
+			child := childStart(t, childSpec{
+				run:     "TestEMFILEChild",
+				env:     tbEMFILEEnv + "=" + tt.mode,
+				timeout: 2 * time.Minute,
+				grace:   5 * time.Second,
+			})
 			pid := child.cmd.Process.Pid
 			addr, err := net.ResolveTCPAddr("tcp", child.line(t, "addr ", 30*time.Second))
 			if err != nil {

@@ -177,46 +177,10 @@ func fcRecvConn(tb testing.TB, ch <-chan Conn) Conn {
 	return tbRecv(tb, ch, 5*time.Second, "the server side of the connection")
 }
 
-// fcStartEngine is startEngine for handlers that implement the optional
-// handler interfaces: startEngine's boot hook embeds only EventHandler, so
-// the engine would not see OnWritable or OnReadClosed through it. The hook
-// here has exactly the optional methods h has.
+// fcStartEngine runs h on an ephemeral loopback port.
 func fcStartEngine(tb testing.TB, h EventHandler, opts ...Option) *testServer {
 	tb.Helper()
-	hook := &bootHook{EventHandler: h, booted: make(chan Engine, 1)}
-	var wrapped EventHandler = hook
-	w, isW := h.(WritableHandler)
-	r, isR := h.(ReadCloseHandler)
-	switch {
-	case isW && isR:
-		wrapped = struct {
-			*bootHook
-			WritableHandler
-			ReadCloseHandler
-		}{hook, w, r}
-	case isW:
-		wrapped = struct {
-			*bootHook
-			WritableHandler
-		}{hook, w}
-	case isR:
-		wrapped = struct {
-			*bootHook
-			ReadCloseHandler
-		}{hook, r}
-	}
-	s := &testServer{errc: make(chan error, 1)}
-	go func() { s.errc <- Run(wrapped, "tcp://127.0.0.1:0", opts...) }()
-	select {
-	case s.eng = <-hook.booted:
-	case err := <-s.errc:
-		tb.Fatalf("Run returned before boot: %v", err)
-	case <-time.After(10 * time.Second):
-		tb.Fatal("engine did not boot within 10s")
-	}
-	s.addr = s.eng.Addrs()[0]
-	tb.Cleanup(func() { s.stop(tb) })
-	return s
+	return startEngine(tb, h, "tcp://127.0.0.1:0", opts...)
 }
 
 // fcEcho echoes on the loop, like the echo example, and records the peak

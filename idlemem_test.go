@@ -6,8 +6,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -53,73 +51,6 @@ func TestIdleMemChild(t *testing.T) {
 	}
 }
 
-// fcStartChild runs the test binary's test named run as a child process
-// with env set, and kills it when the test ends, whatever happened.
-func fcStartChild(tb testing.TB, run, env string) *tbChild {
-	tb.Helper()
-	logPath := filepath.Join(tb.TempDir(), "child.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer logFile.Close()
-	cmd := exec.Command(os.Args[0], "-test.run=^"+run+"$", "-test.count=1", "-test.timeout=5m")
-	cmd.Env = append(os.Environ(), env)
-	cmd.Stderr = logFile // a file: no copying goroutine to outlive the test
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start child: %v", err)
-	}
-	ch := &tbChild{cmd: cmd, stdin: stdin, lines: make(chan string, 64), log: logPath}
-	readerDone := make(chan struct{})
-	go func() {
-		defer close(readerDone)
-		defer close(ch.lines)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			select {
-			case ch.lines <- sc.Text():
-			default: // nobody reads any more; drop
-			}
-		}
-	}()
-	tb.Cleanup(func() {
-		stdin.Close()
-		waited := make(chan error, 1)
-		go func() { waited <- cmd.Wait() }()
-		select {
-		case <-waited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-waited
-		}
-		<-readerDone
-		if tb.Failed() {
-			if b, err := os.ReadFile(logPath); err == nil && len(b) > 0 {
-				tb.Logf("child stderr (last 4 KiB):\n%s", b[max(0, len(b)-4096):])
-			}
-		}
-	})
-	return ch
-}
-
-// ask sends a command to the child and returns the rest of the reply line
-// that starts with prefix.
-func (ch *tbChild) ask(tb testing.TB, cmd, prefix string) string {
-	tb.Helper()
-	if _, err := io.WriteString(ch.stdin, cmd+"\n"); err != nil {
-		tb.Fatalf("command %q to the child: %v", cmd, err)
-	}
-	return ch.line(tb, prefix, 30*time.Second)
-}
-
 // fcChildMem is one measurement of the child.
 type fcChildMem struct {
 	rss, heap int64 // bytes
@@ -128,7 +59,7 @@ type fcChildMem struct {
 
 // fcMeasureChild has the child collect garbage and report its heap, then
 // reads its resident set size.
-func fcMeasureChild(tb testing.TB, ch *tbChild) fcChildMem {
+func fcMeasureChild(tb testing.TB, ch *childProcess) fcChildMem {
 	tb.Helper()
 	var m fcChildMem
 	reply := ch.ask(tb, "measure", "mem ")
@@ -170,7 +101,12 @@ func fcVmRSS(tb testing.TB, pid int) int64 {
 func TestIdleMemoryPerConn(t *testing.T) {
 	n := itScale(10000, 2000)
 	const bound = 1 << 10 // bytes per connection, RSS and heap alike
-	ch := fcStartChild(t, "TestIdleMemChild", fcIdleMemEnv+"=1")
+	ch := childStart(t, childSpec{
+		run:     "TestIdleMemChild",
+		env:     fcIdleMemEnv + "=1",
+		timeout: 5 * time.Minute,
+		grace:   10 * time.Second,
+	})
 	addr := ch.line(t, "addr ", 30*time.Second)
 	base := fcMeasureChild(t, ch)
 

@@ -50,6 +50,33 @@ func (b *bootHook) OnBoot(e Engine) Action {
 	return b.EventHandler.OnBoot(e)
 }
 
+// forwarding returns the hook with exactly the optional handler interfaces
+// h implements: the engine detects them on the handler it is given, and the
+// hook alone would hide them.
+func (b *bootHook) forwarding(h EventHandler) EventHandler {
+	w, isW := h.(WritableHandler)
+	r, isR := h.(ReadCloseHandler)
+	switch {
+	case isW && isR:
+		return struct {
+			*bootHook
+			WritableHandler
+			ReadCloseHandler
+		}{b, w, r}
+	case isW:
+		return struct {
+			*bootHook
+			WritableHandler
+		}{b, w}
+	case isR:
+		return struct {
+			*bootHook
+			ReadCloseHandler
+		}{b, r}
+	}
+	return b
+}
+
 // startEngine runs h on addr (use "tcp://127.0.0.1:0" or a unix path in
 // t.TempDir) and stops it when the test ends, failing the test if Run
 // returns an error or the stop takes longer than 10 s.
@@ -57,7 +84,8 @@ func startEngine(tb testing.TB, h EventHandler, addr string, opts ...Option) *te
 	tb.Helper()
 	hook := &bootHook{EventHandler: h, booted: make(chan Engine, 1)}
 	s := &testServer{errc: make(chan error, 1)}
-	go func() { s.errc <- Run(hook, addr, opts...) }()
+	wrapped := hook.forwarding(h)
+	go func() { s.errc <- Run(wrapped, addr, opts...) }()
 	select {
 	case s.eng = <-hook.booted:
 	case err := <-s.errc:

@@ -16,62 +16,16 @@ import (
 	"time"
 
 	"github.com/evloop/evloop"
+	"github.com/evloop/evloop/examples/internal/exampletest"
 )
-
-// testServer is serve running on its own goroutine for one test.
-type testServer struct {
-	addr   net.Addr
-	cancel context.CancelFunc
-	errc   chan error
-}
 
 // startServer runs serve with cfg and stops it when the test ends, failing
 // the test unless it stops cleanly within 10 s.
-func startServer(tb testing.TB, cfg config) *testServer {
+func startServer(tb testing.TB, cfg config) *exampletest.Server {
 	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &testServer{cancel: cancel, errc: make(chan error, 1)}
-	ready := make(chan net.Addr, 1)
-	go func() { s.errc <- serve(ctx, cfg, func(a net.Addr) { ready <- a }) }()
-	select {
-	case s.addr = <-ready:
-	case err := <-s.errc:
-		cancel()
-		tb.Fatalf("serve returned before it was ready: %v", err)
-	case <-time.After(10 * time.Second):
-		cancel()
-		tb.Fatal("server not ready within 10s")
-	}
-	tb.Cleanup(func() { s.stop(tb) })
-	return s
-}
-
-// stop cancels serve's context and checks it returns nil; it is idempotent.
-func (s *testServer) stop(tb testing.TB) {
-	tb.Helper()
-	if s.errc == nil {
-		return
-	}
-	s.cancel()
-	select {
-	case err := <-s.errc:
-		if err != nil {
-			tb.Errorf("serve returned %v after a graceful stop", err)
-		}
-	case <-time.After(10 * time.Second):
-		tb.Error("serve did not return within 10s of the stop")
-	}
-	s.errc = nil
-}
-
-func (s *testServer) dial(tb testing.TB) net.Conn {
-	tb.Helper()
-	c, err := net.DialTimeout(s.addr.Network(), s.addr.String(), 5*time.Second)
-	if err != nil {
-		tb.Fatalf("dial %v: %v", s.addr, err)
-	}
-	tb.Cleanup(func() { c.Close() })
-	return c
+	return exampletest.StartServer(tb, func(ctx context.Context, ready func(net.Addr)) error {
+		return serve(ctx, cfg, ready)
+	})
 }
 
 // echoOnce sends payload on c while reading the echo concurrently (a server
@@ -150,7 +104,7 @@ func TestEcho(t *testing.T) {
 			data := payloads(t, conns)
 			errc := make(chan error, conns)
 			for i := range conns {
-				c := s.dial(t)
+				c := s.Dial(t)
 				go func() { errc <- echoOnce(c, data[i]) }()
 			}
 			for range conns {
@@ -158,7 +112,7 @@ func TestEcho(t *testing.T) {
 					t.Error(err)
 				}
 			}
-			s.stop(t)
+			s.Stop(t)
 		})
 	}
 }
@@ -177,7 +131,7 @@ func TestEchoSequential(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := startServer(t, tt.cfg)
-			c := s.dial(t)
+			c := s.Dial(t)
 			for i := range 200 {
 				msg := []byte(fmt.Sprintf("message %d;", i))
 				if err := echoOnce(c, msg); err != nil {
@@ -201,11 +155,11 @@ func TestStopWithOpenConnection(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := startServer(t, tt.cfg)
-			c := s.dial(t)
+			c := s.Dial(t)
 			if err := echoOnce(c, []byte("before stop")); err != nil {
 				t.Fatal(err)
 			}
-			s.stop(t)
+			s.Stop(t)
 			if err := c.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
 				t.Fatal(err)
 			}

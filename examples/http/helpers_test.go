@@ -9,13 +9,13 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/evloop/evloop/examples/internal/exampletest"
 )
 
 // testServer is serve running on its own goroutine for one test.
 type testServer struct {
-	addr   net.Addr
-	cancel context.CancelFunc
-	errc   chan error
+	*exampletest.Server
 }
 
 // startServer runs serve with two loops on an ephemeral loopback port; see
@@ -29,43 +29,19 @@ func startServer(tb testing.TB) *testServer {
 // failing the test unless it stops cleanly within 10 s.
 func startServerWith(tb testing.TB, cfg config) *testServer {
 	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &testServer{cancel: cancel, errc: make(chan error, 1)}
-	ready := make(chan net.Addr, 1)
-	go func() { s.errc <- serve(ctx, cfg, func(a net.Addr) { ready <- a }) }()
-	select {
-	case s.addr = <-ready:
-	case err := <-s.errc:
-		cancel()
-		tb.Fatalf("serve returned before it was ready: %v", err)
-	case <-time.After(10 * time.Second):
-		cancel()
-		tb.Fatal("server not ready within 10s")
-	}
-	tb.Cleanup(func() { s.stop(tb) })
-	return s
+	return &testServer{exampletest.StartServer(tb, func(ctx context.Context, ready func(net.Addr)) error {
+		return serve(ctx, cfg, ready)
+	})}
 }
 
-// stop cancels serve's context and checks it returns nil; it is idempotent.
+// stop stops serve and checks it returns nil; it is idempotent.
 func (s *testServer) stop(tb testing.TB) {
 	tb.Helper()
-	if s.errc == nil {
-		return
-	}
-	s.cancel()
-	select {
-	case err := <-s.errc:
-		if err != nil {
-			tb.Errorf("serve returned %v after a graceful stop", err)
-		}
-	case <-time.After(10 * time.Second):
-		tb.Error("serve did not return within 10s of the stop")
-	}
-	s.errc = nil
+	s.Stop(tb)
 }
 
 // url is the server's root URL.
-func (s *testServer) url() string { return "http://" + s.addr.String() + "/" }
+func (s *testServer) url() string { return "http://" + s.Addr.String() + "/" }
 
 // client is a raw connection with a deadline on everything it does.
 type client struct {
@@ -75,11 +51,7 @@ type client struct {
 
 func (s *testServer) dial(tb testing.TB) *client {
 	tb.Helper()
-	c, err := net.DialTimeout("tcp", s.addr.String(), 5*time.Second)
-	if err != nil {
-		tb.Fatalf("dial %v: %v", s.addr, err)
-	}
-	tb.Cleanup(func() { c.Close() })
+	c := s.Dial(tb)
 	if err := c.SetDeadline(time.Now().Add(30 * time.Second)); err != nil {
 		tb.Fatal(err)
 	}
