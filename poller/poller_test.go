@@ -298,8 +298,8 @@ func TestSyscallFaults(t *testing.T) {
 	restore := func() { epollCtl, epollWait, eventfdWrite, eventfdRead = realCtl, realWait, realWrite, realRead }
 	defer restore()
 
-	errnoCtl := func(errno unix.Errno) func(int, int, int, *unix.EpollEvent) error {
-		return func(int, int, int, *unix.EpollEvent) error { return errno }
+	errnoCtl := func(errno unix.Errno) func(int, int, int, unix.EpollEvent) error {
+		return func(int, int, int, unix.EpollEvent) error { return errno }
 	}
 	tests := []struct {
 		name  string
@@ -422,9 +422,9 @@ func TestSyscallFaults(t *testing.T) {
 }
 
 func TestOpenFailsCleanly(t *testing.T) {
-	defer func() { epollCtl = unix.EpollCtl }()
+	defer func() { epollCtl = ctl }()
 	before := countFDs(t)
-	epollCtl = func(int, int, int, *unix.EpollEvent) error { return unix.ENOMEM }
+	epollCtl = func(int, int, int, unix.EpollEvent) error { return unix.ENOMEM }
 	if _, err := Open(); !errors.Is(err, unix.ENOMEM) {
 		t.Fatalf("Open with failing epoll_ctl: %v", err)
 	}

@@ -51,9 +51,12 @@ const (
 	// timeCheckEvery spaces out clock reads; reading the clock per task
 	// would cost more than a short task.
 	timeCheckEvery = 16
-	// shrinkCap is the capacity above which a mostly-empty batch slice is
-	// dropped, so a one-off storm does not pin its memory for good.
-	shrinkCap = 1024
+	// shrinkCap is the capacity above which a batch slice that stayed
+	// mostly empty for shrinkAfter refills in a row is dropped, so a one-off
+	// storm does not pin its memory for good, while recurring bursts (a
+	// wave of accepted connections) keep theirs instead of regrowing it.
+	shrinkCap   = 1024
+	shrinkAfter = 64
 )
 
 // Queue holds tasks of type T for one owner goroutine. Push may be called
@@ -70,6 +73,7 @@ type Queue[T any] struct {
 	// Owned by the draining goroutine.
 	batch []T
 	next  int
+	small int // refills in a row that used under a quarter of a big slice
 }
 
 // New returns a queue that wakes w on Push and runs at most budget tasks or
@@ -143,8 +147,17 @@ func (q *Queue[T]) Drain(r Runner[T]) (ran int, more bool) {
 // refill swaps the drained batch slice with the pending one.
 func (q *Queue[T]) refill() bool {
 	old := q.batch[:0]
-	if cap(old) > shrinkCap && len(q.batch) < cap(old)/4 {
-		old = nil
+	if cap(old) > shrinkCap {
+		// Only big slices count: the two slices alternate, and a small one
+		// says nothing about whether bursts still need the big one.
+		switch {
+		case len(q.batch) >= cap(old)/4:
+			q.small = 0
+		case q.small+1 >= shrinkAfter:
+			old, q.small = nil, 0
+		default:
+			q.small++
+		}
 	}
 	q.mu.Lock()
 	q.batch, q.pending = q.pending, old

@@ -258,7 +258,16 @@ func TestStormMemoryIsReleased(t *testing.T) {
 	}
 	rec := &recorder{}
 	q.Drain(rec)
+	// A few quiet refills keep the memory (bursts recur)...
 	for i := 0; i < 3; i++ {
+		_ = q.Push(task{seq: i})
+		q.Drain(rec)
+	}
+	if c := cap(q.batch) + cap(q.pending); c <= 2*shrinkCap {
+		t.Fatalf("queue dropped its capacity after only 3 quiet refills (%d left)", c)
+	}
+	// ...a long quiet run gives it back.
+	for i := 0; i < 4*shrinkAfter; i++ {
 		_ = q.Push(task{seq: i})
 		q.Drain(rec)
 	}
