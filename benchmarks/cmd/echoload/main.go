@@ -1,0 +1,270 @@
+// Command echoload drives an echo server with a closed loop: each of -conns
+// connections keeps -pipeline messages of -size bytes in flight, sends a new
+// one as soon as one comes back, and checks that every byte came back in
+// order. After -warmup it measures for -duration.
+//
+// It prints one JSON object per line on stdout: {"event":"start"} when the
+// measured window opens, {"event":"end"} when it closes, then
+// {"event":"result", ...} with messages per second, MB/s (10^6 bytes) and
+// latency quantiles from a preallocated histogram per connection. It exits
+// 1 when any connection failed or got wrong bytes.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/evloop/evloop/benchmarks/internal/hist"
+	"github.com/evloop/evloop/benchmarks/internal/netx"
+	"github.com/evloop/evloop/benchmarks/internal/server"
+)
+
+type config struct {
+	addr     string
+	conns    int
+	size     int
+	pipeline int
+	warmup   time.Duration
+	duration time.Duration
+	timeout  time.Duration
+	parallel int
+}
+
+// Phases of a run, read by every worker once per read.
+const (
+	warming int32 = iota
+	measuring
+	stopping
+)
+
+type result struct {
+	Event      string  `json:"event"`
+	Conns      int     `json:"conns"`
+	Size       int     `json:"size"`
+	Pipeline   int     `json:"pipeline"`
+	Seconds    float64 `json:"seconds"`
+	Msgs       uint64  `json:"msgs"`
+	MsgsPerSec float64 `json:"msgs_per_sec"`
+	MBPerSec   float64 `json:"mb_per_sec"`
+	P50us      float64 `json:"p50_us"`
+	P99us      float64 `json:"p99_us"`
+	P999us     float64 `json:"p999_us"`
+	MaxUs      float64 `json:"max_us"`
+	LoaderCPU  float64 `json:"loader_cpu_s"`
+	Errors     int     `json:"errors"`
+	Error      string  `json:"error,omitempty"`
+}
+
+func main() {
+	var cfg config
+	flag.StringVar(&cfg.addr, "addr", "127.0.0.1:9000", "echo server address")
+	flag.IntVar(&cfg.conns, "conns", 50, "connections")
+	flag.IntVar(&cfg.size, "size", 64, "message size in bytes")
+	flag.IntVar(&cfg.pipeline, "pipeline", 1, "messages in flight per connection")
+	flag.DurationVar(&cfg.warmup, "warmup", 2*time.Second, "load before the measured window")
+	flag.DurationVar(&cfg.duration, "duration", 5*time.Second, "measured window")
+	flag.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "how long a dial, or the replies still in flight at the end, may take")
+	flag.IntVar(&cfg.parallel, "dial-parallel", 128, "dials in progress at once")
+	flag.Parse()
+	if cfg.conns < 1 || cfg.size < 1 || cfg.pipeline < 1 || cfg.duration <= 0 || cfg.warmup < 0 || flag.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "echoload: -conns, -size, -pipeline and -duration must be positive, and no arguments")
+		os.Exit(2)
+	}
+	res, err := run(cfg)
+	if err != nil {
+		res.Error = err.Error()
+	}
+	out, _ := json.Marshal(res) // plain numbers and strings: cannot fail
+	fmt.Println(string(out))
+	if err != nil {
+		os.Exit(1)
+	}
+}
+
+func emit(event string) { fmt.Printf("{\"event\":%q}\n", event) }
+
+func run(cfg config) (result, error) {
+	res := result{Event: "result", Conns: cfg.conns, Size: cfg.size, Pipeline: cfg.pipeline}
+	if err := server.RaiseFileLimit(); err != nil {
+		return res, err
+	}
+	conns, err := netx.DialAll(cfg.addr, cfg.conns, cfg.parallel, netx.Sources(cfg.conns), cfg.timeout)
+	if err != nil {
+		return res, err
+	}
+	defer func() {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}()
+	// One deadline for the whole run bounds it even if the server stops
+	// answering, at no cost per message.
+	deadline := time.Now().Add(cfg.warmup + cfg.duration + cfg.timeout)
+	var phase atomic.Int32
+	workers := make([]*worker, len(conns))
+	for i, c := range conns {
+		if err := c.SetDeadline(deadline); err != nil {
+			return res, err
+		}
+		workers[i] = newWorker(c, i, cfg.size, cfg.pipeline, &phase)
+	}
+	var wg sync.WaitGroup
+	base := time.Now()
+	for _, w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.run(base)
+		}()
+	}
+	time.Sleep(cfg.warmup)
+	cpu0 := cpuSeconds()
+	t0 := time.Now()
+	phase.Store(measuring)
+	emit("start")
+	time.Sleep(cfg.duration)
+	phase.Store(stopping)
+	elapsed := time.Since(t0)
+	cpu1 := cpuSeconds()
+	emit("end")
+	wg.Wait()
+
+	var h hist.Histogram
+	var errs []error
+	for _, w := range workers {
+		h.Merge(&w.hist)
+		res.Msgs += w.msgs
+		if w.err != nil {
+			errs = append(errs, w.err)
+		}
+	}
+	res.Seconds = elapsed.Seconds()
+	res.MsgsPerSec = float64(res.Msgs) / res.Seconds
+	res.MBPerSec = res.MsgsPerSec * float64(cfg.size) / 1e6
+	us := func(q float64) float64 { return float64(h.Quantile(q)) / 1e3 }
+	res.P50us, res.P99us, res.P999us, res.MaxUs = us(0.5), us(0.99), us(0.999), us(1)
+	res.LoaderCPU = cpu1 - cpu0
+	res.Errors = len(errs)
+	if len(errs) > 0 {
+		return res, fmt.Errorf("%d of %d connections failed, first: %w", len(errs), len(conns), errs[0])
+	}
+	if res.Msgs == 0 {
+		return res, errors.New("no message came back in the measured window")
+	}
+	return res, nil
+}
+
+// worker is one connection's closed loop. Everything it needs is allocated
+// up front; a message costs a read share, a compare and a histogram slot.
+type worker struct {
+	conn     net.Conn
+	size     int
+	inflight int
+	// pattern holds the connection's inflight distinct messages twice over,
+	// so any run of up to inflight consecutive slots is one contiguous slice.
+	pattern []byte
+	sent    []time.Duration // send time of the message in each slot
+	buf     []byte
+	phase   *atomic.Int32
+
+	hist hist.Histogram
+	msgs uint64 // received in the measured window
+	err  error
+}
+
+func newWorker(c net.Conn, id, size, inflight int, phase *atomic.Int32) *worker {
+	w := &worker{
+		conn:     c,
+		size:     size,
+		inflight: inflight,
+		pattern:  make([]byte, 2*inflight*size),
+		sent:     make([]time.Duration, inflight),
+		buf:      make([]byte, max((inflight+1)*size, 4<<10)),
+		phase:    phase,
+	}
+	one := w.pattern[:inflight*size]
+	for i := range one {
+		// Differs between connections, slots and positions, so bytes from
+		// another connection, a lost or a reordered message do not match.
+		one[i] = byte(id*131 + (i/size)*31 + i)
+	}
+	copy(w.pattern[len(one):], one)
+	return w
+}
+
+func (w *worker) run(base time.Time) {
+	size, k := w.size, w.inflight
+	var sent, recv uint64 // message sequence numbers
+	now := time.Since(base)
+	for i := range w.sent {
+		w.sent[i] = now
+	}
+	if _, err := w.conn.Write(w.pattern[:k*size]); err != nil {
+		w.err = err
+		return
+	}
+	sent = uint64(k)
+	have := 0
+	for {
+		n, err := w.conn.Read(w.buf[have:])
+		if err != nil {
+			w.err = fmt.Errorf("after %d messages: %w", recv, err)
+			return
+		}
+		have += n
+		now := time.Since(base)
+		ph := w.phase.Load()
+		done := have / size
+		for i := 0; i < done; i++ {
+			slot := int(recv % uint64(k))
+			if !bytes.Equal(w.buf[i*size:(i+1)*size], w.pattern[slot*size:(slot+1)*size]) {
+				w.err = fmt.Errorf("message %d came back with other bytes", recv)
+				return
+			}
+			if ph == measuring {
+				w.hist.Record(now - w.sent[slot])
+				w.msgs++
+			}
+			recv++
+		}
+		have = copy(w.buf, w.buf[done*size:have])
+		if ph == stopping {
+			if recv == sent {
+				return
+			}
+			continue
+		}
+		if done == 0 {
+			continue
+		}
+		slot := int(sent % uint64(k))
+		at := time.Since(base)
+		for i := 0; i < done; i++ {
+			w.sent[(slot+i)%k] = at
+		}
+		if _, err := w.conn.Write(w.pattern[slot*size : (slot+done)*size]); err != nil {
+			w.err = fmt.Errorf("after %d messages: %w", recv, err)
+			return
+		}
+		sent += uint64(done)
+	}
+}
+
+// cpuSeconds returns the CPU time this process has used.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+	return tv(ru.Utime) + tv(ru.Stime)
+}

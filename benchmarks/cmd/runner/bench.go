@@ -1,0 +1,264 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/evloop/evloop/benchmarks/internal/proc"
+	"github.com/evloop/evloop/benchmarks/internal/results"
+	"github.com/evloop/evloop/benchmarks/internal/server"
+)
+
+// bench runs the measurements of one invocation.
+type bench struct {
+	cfg  config
+	ps   *procs
+	file *results.File
+	seq  int
+}
+
+// all runs every scenario in every mode, round by round, and returns how
+// many measurements failed.
+func (b *bench) all() int {
+	failed := 0
+	for _, m := range b.cfg.modes {
+		for _, s := range b.cfg.scenarios {
+			if reason := b.cannotRun(s); reason != "" {
+				fmt.Printf("[%s %s] skipped: %s\n", m.name, s.name, reason)
+				b.file.Skipped = append(b.file.Skipped, results.Skip{Scenario: s.name, Mode: m.name, Reason: reason})
+				b.save()
+				continue
+			}
+			for round := 1; round <= b.cfg.rounds; round++ {
+				for _, c := range b.cfg.contestants {
+					if !c.speaks(s.proto()) {
+						continue
+					}
+					r := b.measure(m, s, c, round)
+					// Another process that takes CPU during the window
+					// skews the measurement: try again, and keep the
+					// quietest attempt.
+					for retry := 1; r.OK && b.noisy(r) && retry <= b.cfg.noisyRetries; retry++ {
+						fmt.Printf("    other processes used %.2f CPU-s during the window: measuring again\n", r.OtherCPU)
+						again := b.measure(m, s, c, round)
+						again.Retries = retry
+						if !again.OK || again.OtherCPU < r.OtherCPU {
+							r = again
+						}
+					}
+					if !r.OK {
+						failed++
+					}
+					b.file.Runs = append(b.file.Runs, r)
+					b.save()
+				}
+			}
+		}
+	}
+	return failed
+}
+
+// noisy reports whether other processes took more than a tenth of a CPU
+// during r's measured window.
+func (b *bench) noisy(r results.Run) bool {
+	return r.Seconds > 0 && r.OtherCPU > 0.1*r.Seconds
+}
+
+func (b *bench) save() {
+	if b.cfg.out == "" {
+		return
+	}
+	if err := results.Save(b.cfg.out, b.file); err != nil {
+		fmt.Fprintln(os.Stderr, "runner: saving results:", err)
+	}
+}
+
+// cannotRun says why s cannot run on this machine, if it cannot: every
+// connection is a descriptor in the server and one in the client.
+func (b *bench) cannotRun(s scenario) string {
+	need := uint64(s.conns + 200)
+	if lim := b.file.Machine.NoFileMax; lim < need {
+		return fmt.Sprintf("%d connections need %d descriptors in the server process, but the RLIMIT_NOFILE hard limit is %d and raising it needs CAP_SYS_RESOURCE", s.conns, need, lim)
+	}
+	return ""
+}
+
+// measure runs contestant c once in scenario s and mode m.
+func (b *bench) measure(m mode, s scenario, c contestant, round int) results.Run {
+	r := results.Run{Scenario: s.name, Kind: s.kind, Mode: m.name, Round: round, Contestant: c.name}
+	b.seq++
+	tag := fmt.Sprintf("%03d-%s-%s-%s-r%d", b.seq, m.name, s.name, c.name, round)
+	logPath := filepath.Join(b.cfg.work, tag+".log")
+	prefix := fmt.Sprintf("[%s %s r%d] %-12s", m.name, s.name, round, c.name)
+	err := b.measureIn(m, s, c, &r, logPath)
+	if err != nil && b.ps.stopping() {
+		select {} // interrupted: the signal handler is exiting the process
+	}
+	if err != nil {
+		r.Error = err.Error()
+		fmt.Printf("%s FAILED: %v\n", prefix, err)
+		printLog(logPath)
+		return r
+	}
+	r.OK = true
+	switch s.kind {
+	case "idle":
+		fmt.Printf("%s %6.2f KiB RSS/conn, %6.0f B heap/conn, %6.0f B stacks/conn, idle CPU %.1f%%\n",
+			prefix, r.RSSPerConnKiB, r.HeapPerConnB, r.StackPerConnB, r.IdleCPUPercent)
+	default:
+		fmt.Printf("%s %9.0f msgs/s %9.0f msgs/server-CPU-s  p99 %6.0f us  RSS %6.1f MiB  allocs/msg %.3f  CPU s: load %.2f, others %.2f\n",
+			prefix, r.MsgsPerSec, r.MsgsPerCPUSec, r.P99us, r.RSSKiB/1024, r.AllocsPerMsg, r.LoaderCPU, r.OtherCPU)
+	}
+	return r
+}
+
+func (b *bench) measureIn(m mode, s scenario, c contestant, r *results.Run, logPath string) error {
+	srv, addr, statsPath, err := b.startServer(m, s, c, logPath)
+	if err != nil {
+		return err
+	}
+	defer srv.stop(3 * time.Second)
+	if err := check(s.proto(), addr); err != nil {
+		return fmt.Errorf("correctness check: %w", err)
+	}
+	sv := &running{p: srv, stats: statsPath, ticks: b.cfg.clockTicks}
+	switch s.kind {
+	case "echo":
+		err = b.echo(m, s, sv, addr, r, logPath)
+	case "http":
+		err = b.http(m, s, sv, addr, r, logPath)
+	case "idle":
+		err = b.idle(m, s, sv, addr, r, logPath)
+	}
+	if err == nil && srv.exited() {
+		err = fmt.Errorf("the server exited: %v", srv.err)
+	}
+	return err
+}
+
+// taskset prefixes argv to run it on cpus, when cpus is set.
+func taskset(cpus string, argv ...string) []string {
+	if cpus == "" {
+		return argv
+	}
+	return append([]string{"taskset", "-c", cpus}, argv...)
+}
+
+func (b *bench) startServer(m mode, s scenario, c contestant, logPath string) (*child, string, string, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, "", "", err
+	}
+	statsPath := strings.TrimSuffix(logPath, ".log") + ".stats"
+	argv := taskset(m.serverCPUs, filepath.Join(b.cfg.bin, c.bin),
+		"-proto", s.proto(), "-addr", addr, "-loops", strconv.Itoa(m.loops), "-stats", statsPath)
+	b.show(argv)
+	p, err := b.ps.start(c.name, argv, logPath, false)
+	if err != nil {
+		return nil, "", "", err
+	}
+	if err := waitListening(p, addr, 10*time.Second); err != nil {
+		p.stop(time.Second)
+		return nil, "", "", err
+	}
+	return p, addr, statsPath, nil
+}
+
+func (b *bench) show(argv []string) {
+	if b.cfg.verbose {
+		fmt.Printf("  $ %s\n", strings.Join(argv, " "))
+	}
+}
+
+// freeAddr returns a loopback address with a port nobody listens on now.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func waitListening(p *child, addr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			return c.Close()
+		}
+		if p.exited() {
+			return fmt.Errorf("server exited before listening: %v", p.err)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("server not listening on %s after %v: %w", addr, timeout, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// running is a running contestant and what the runner reads from it.
+type running struct {
+	p     *child
+	stats string
+	ticks int64
+}
+
+func (s *running) cpuSeconds() (float64, error) {
+	t, err := proc.CPUTicks(s.p.pid())
+	return float64(t) / float64(s.ticks), err
+}
+
+func (s *running) busySeconds() (float64, error) {
+	t, err := proc.BusyTicks()
+	return float64(t) / float64(s.ticks), err
+}
+
+// snapshot asks the server for its memory statistics (after a GC when gc)
+// and waits for them.
+func (s *running) snapshot(gc bool) (server.Stats, error) {
+	var st server.Stats
+	_ = os.Remove(s.stats)
+	sig := syscall.SIGUSR1
+	if gc {
+		sig = syscall.SIGUSR2
+	}
+	if err := s.p.cmd.Process.Signal(sig); err != nil {
+		return st, err
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, err := os.ReadFile(s.stats)
+		if err == nil {
+			return st, json.Unmarshal(b, &st)
+		}
+		if time.Now().After(deadline) {
+			return st, errors.New("the server did not write its statistics")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// printLog prints the end of a failed measurement's log.
+func printLog(path string) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	fmt.Printf("    --- log %s ---\n", filepath.Base(path))
+	for line := range strings.Lines(string(b)) {
+		fmt.Printf("    %s", line)
+	}
+	fmt.Println()
+}

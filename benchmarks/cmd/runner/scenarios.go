@@ -1,0 +1,63 @@
+package main
+
+import "slices"
+
+// contestant is one server binary of the benchmark.
+type contestant struct {
+	name   string   // in tables
+	bin    string   // binary name in -bin
+	protos []string // what its -proto accepts
+}
+
+var contestants = []contestant{
+	{name: "evloop", bin: "evloop", protos: []string{"echo", "http"}},
+	{name: "evloop-async", bin: "evloopasync", protos: []string{"echo", "http"}},
+	{name: "stdnet", bin: "stdnet", protos: []string{"echo", "http"}},
+	{name: "nethttp", bin: "nethttp", protos: []string{"http"}},
+	{name: "fasthttp", bin: "fasthttp", protos: []string{"http"}},
+	{name: "netpoll", bin: "netpoll", protos: []string{"echo", "http"}},
+}
+
+func (c contestant) speaks(proto string) bool { return slices.Contains(c.protos, proto) }
+
+// scenario is one load (or idle) shape.
+type scenario struct {
+	name     string
+	kind     string // "echo", "http" or "idle"
+	conns    int
+	size     int // echo message bytes
+	pipeline int // messages or requests in flight per connection
+	quick    bool
+	full     bool
+}
+
+// proto is the protocol the servers speak in s: idle connections are held
+// on HTTP servers, which every contestant is.
+func (s scenario) proto() string {
+	if s.kind == "echo" {
+		return "echo"
+	}
+	return "http"
+}
+
+var scenarios = []scenario{
+	{name: "echo-64B-c50", kind: "echo", conns: 50, size: 64, pipeline: 1, quick: true, full: true},
+	{name: "echo-4KiB-c50", kind: "echo", conns: 50, size: 4 << 10, pipeline: 1, full: true},
+	{name: "echo-64B-c1000", kind: "echo", conns: 1000, size: 64, pipeline: 1, full: true},
+	{name: "echo-1KiB-c10000", kind: "echo", conns: 10000, size: 1 << 10, pipeline: 1, full: true},
+	{name: "echo-64B-c50-p16", kind: "echo", conns: 50, size: 64, pipeline: 16, full: true},
+	{name: "http-c100", kind: "http", conns: 100, pipeline: 1, quick: true, full: true},
+	{name: "http-c100-p16", kind: "http", conns: 100, pipeline: 16, quick: true, full: true},
+	{name: "idle-c1000", kind: "idle", conns: 1000, quick: true},
+	{name: "idle-c10000", kind: "idle", conns: 10000, full: true},
+	{name: "idle-c50000", kind: "idle", conns: 50000, full: true},
+}
+
+// mode is how processes are placed on the CPUs.
+type mode struct {
+	name       string
+	serverCPUs string // taskset list for the server, "" for none
+	loadCPUs   string // taskset list for the load generator
+	loops      int    // -loops for the server
+	threads    int    // wrk threads
+}

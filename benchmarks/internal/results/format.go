@@ -1,0 +1,163 @@
+package results
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// num formats v with three significant digits and a k/M suffix.
+func num(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.3gM", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.3gk", v/1e3)
+	}
+	return fmt.Sprintf("%.3g", v)
+}
+
+// rng formats a Stat as "median (min-max)", or "-" when nothing was measured.
+func rng(s Stat, f func(float64) string) string {
+	if s.N == 0 {
+		return "-"
+	}
+	if s.N == 1 {
+		return f(s.Median)
+	}
+	return fmt.Sprintf("%s (%s-%s)", f(s.Median), f(s.Min), f(s.Max))
+}
+
+func ratio(r float64) string {
+	if r == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2fx", r)
+}
+
+func allocs(v float64) string { return fmt.Sprintf("%.3g", v) }
+
+func kib(v float64) string { return fmt.Sprintf("%.2f", v) }
+
+func mib(v float64) string { return fmt.Sprintf("%.1f", v/1024) }
+
+func us(v float64) string { return fmt.Sprintf("%.0f", v) }
+
+// table writes rows of cells, as Markdown when md is true and as aligned
+// text otherwise.
+func table(w io.Writer, md bool, header []string, rows [][]string) {
+	if md {
+		fmt.Fprintln(w, "| "+strings.Join(header, " | ")+" |")
+		sep := make([]string, len(header))
+		for i := range sep {
+			sep[i] = "---"
+			if i > 1 {
+				sep[i] = "---:"
+			}
+		}
+		fmt.Fprintln(w, "| "+strings.Join(sep, " | ")+" |")
+		for _, r := range rows {
+			fmt.Fprintln(w, "| "+strings.Join(r, " | ")+" |")
+		}
+		return
+	}
+	width := make([]int, len(header))
+	for _, r := range append([][]string{header}, rows...) {
+		for i, c := range r {
+			width[i] = max(width[i], len(c))
+		}
+	}
+	for _, r := range append([][]string{header}, rows...) {
+		for i, c := range r {
+			if i > 1 {
+				fmt.Fprintf(w, "  %*s", width[i], c)
+			} else {
+				fmt.Fprintf(w, "%-*s  ", width[i], c)
+			}
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// Write writes the summary of rows: a load table and an idle-memory table
+// per mode, then the targets. md selects Markdown; otherwise aligned text.
+func Write(w io.Writer, rows []Row, md bool) {
+	var modes []string
+	for _, r := range rows {
+		if !slices.Contains(modes, r.Mode) {
+			modes = append(modes, r.Mode)
+		}
+	}
+	for _, mode := range modes {
+		var load, idle [][]string
+		for _, r := range rows {
+			if r.Mode != mode {
+				continue
+			}
+			failed := ""
+			if r.Failed > 0 {
+				failed = fmt.Sprintf(" (%d failed)", r.Failed)
+			}
+			if r.Kind == "idle" {
+				base, _ := Find(rows, r, Subject)
+				idle = append(idle, []string{r.Scenario, r.Contestant + failed,
+					rng(r.RSSPerConnKiB, kib), rng(r.HeapPerConnB, num), rng(r.HeapInusePerConn, num), rng(r.StackPerConnB, num),
+					rng(r.IdleCPUPercent, kib), ratio(Ratio(base.RSSPerConnKiB, r.RSSPerConnKiB))})
+				continue
+			}
+			sub, _ := Find(rows, r, Subject)
+			load = append(load, []string{r.Scenario, r.Contestant + failed,
+				rng(r.MsgsPerSec, num), rng(r.MsgsPerCPUSec, num), rng(r.P99us, us),
+				rng(r.RSSKiB, mib), rng(r.AllocsPerMsg, allocs), rng(r.LoaderCPU, kib), rng(r.OtherCPU, kib),
+				ratio(Ratio(sub.MsgsPerSec, r.MsgsPerSec)), ratio(Ratio(sub.MsgsPerCPUSec, r.MsgsPerCPUSec))})
+		}
+		if md {
+			fmt.Fprintf(w, "\n#### Mode %s: load\n\n", mode)
+		} else {
+			fmt.Fprintf(w, "\n== mode %s: load (median (min-max) over rounds)\n", mode)
+		}
+		if len(load) > 0 {
+			table(w, md, []string{"scenario", "contestant", "msgs/s", "msgs per server CPU-s", "p99 us",
+				"server RSS MiB", "allocs/msg", "loader CPU-s", "others CPU-s", "evloop/this msgs/s", "evloop/this per CPU-s"}, load)
+		}
+		if len(idle) > 0 {
+			if md {
+				fmt.Fprintf(w, "\n#### Mode %s: idle connections\n\n", mode)
+			} else {
+				fmt.Fprintf(w, "\n== mode %s: idle connections\n", mode)
+			}
+			table(w, md, []string{"scenario", "contestant", "RSS KiB/conn", "Go live heap B/conn", "heap spans in use B/conn",
+				"stacks B/conn", "idle CPU %", "evloop/this RSS per conn"}, idle)
+		}
+	}
+	targets := Targets(rows)
+	if len(targets) == 0 {
+		return
+	}
+	if md {
+		fmt.Fprintf(w, "\n#### Targets (evloop)\n\n")
+	} else {
+		fmt.Fprintf(w, "\n== targets (evloop)\n")
+	}
+	var tr [][]string
+	for _, t := range targets {
+		verdict := "missed"
+		switch {
+		case !t.Measured:
+			verdict = "not measured"
+		case t.Met:
+			verdict = "met"
+		}
+		cmp := ">="
+		if t.AtMost {
+			cmp = "<="
+		}
+		got := fmt.Sprintf("%.3g", t.Got)
+		if !t.Measured {
+			got = "-"
+		}
+		tr = append(tr, []string{t.Scenario, t.Mode, t.What, cmp + " " + fmt.Sprintf("%.3g", t.Want), got, verdict})
+	}
+	table(w, md, []string{"scenario", "mode", "target", "want", "got", "verdict"}, tr)
+}

@@ -1,0 +1,117 @@
+// Package results is the benchmark results file: what one run of the
+// runner measured, written as JSON after every measurement so an
+// interrupted run keeps what it has, and the summaries made from it (medians
+// with min-max, ratios of evloop to each other contestant, the issue's
+// targets) for the terminal, the README and the chart.
+package results
+
+import (
+	"encoding/json"
+	"os"
+)
+
+// File is the whole results file.
+type File struct {
+	Machine Machine `json:"machine"`
+	Config  Config  `json:"config"`
+	Runs    []Run   `json:"runs"`
+	Skipped []Skip  `json:"skipped,omitempty"`
+}
+
+// Machine describes where the numbers were taken.
+type Machine struct {
+	CPUs       int    `json:"cpus"`
+	CPUModel   string `json:"cpu_model"`
+	Kernel     string `json:"kernel"`
+	GoVersion  string `json:"go_version"`
+	WrkVersion string `json:"wrk_version"`
+	NoFileMax  uint64 `json:"nofile_hard_limit"`
+	Started    string `json:"started"`
+}
+
+// Config is how the runner was asked to run.
+type Config struct {
+	Quick       bool     `json:"quick"`
+	Rounds      int      `json:"rounds"`
+	Warmup      string   `json:"warmup"`
+	Duration    string   `json:"duration"`
+	Modes       []string `json:"modes"`
+	Scenarios   []string `json:"scenarios"`
+	Contestants []string `json:"contestants"`
+	// Updates lists the runs with -update that replaced some scenarios.
+	Updates []string `json:"updates,omitempty"`
+}
+
+// Run is one contestant measured once in one scenario and mode.
+type Run struct {
+	Scenario   string `json:"scenario"`
+	Kind       string `json:"kind"` // echo, http or idle
+	Mode       string `json:"mode"`
+	Round      int    `json:"round"`
+	Contestant string `json:"contestant"`
+	OK         bool   `json:"ok"`
+	Error      string `json:"error,omitempty"`
+
+	// Load scenarios.
+	Msgs          float64 `json:"msgs,omitempty"`
+	Seconds       float64 `json:"seconds,omitempty"`
+	MsgsPerSec    float64 `json:"msgs_per_sec,omitempty"`
+	MBPerSec      float64 `json:"mb_per_sec,omitempty"`
+	P50us         float64 `json:"p50_us,omitempty"`
+	P99us         float64 `json:"p99_us,omitempty"`
+	P999us        float64 `json:"p999_us,omitempty"`
+	ServerCPU     float64 `json:"server_cpu_s,omitempty"`
+	MsgsPerCPUSec float64 `json:"msgs_per_server_cpu_s,omitempty"`
+	LoaderCPU     float64 `json:"loader_cpu_s,omitempty"`
+	// OtherCPU is the CPU time every other process on the machine took
+	// during the window: a noisy neighbour shows up here.
+	OtherCPU float64 `json:"other_cpu_s"`
+	// Retries counts the measurements discarded as noisy before this one.
+	Retries      int     `json:"retries,omitempty"`
+	RSSKiB       float64 `json:"server_rss_kib,omitempty"`
+	AllocsPerMsg float64 `json:"allocs_per_msg"`
+
+	// Idle scenarios.
+	IdleConns        int     `json:"idle_conns,omitempty"`
+	RSSPerConnKiB    float64 `json:"rss_per_conn_kib,omitempty"`
+	HeapPerConnB     float64 `json:"heap_per_conn_bytes,omitempty"`
+	HeapInusePerConn float64 `json:"heap_inuse_per_conn_bytes,omitempty"`
+	StackPerConnB    float64 `json:"stack_per_conn_bytes,omitempty"`
+	IdleCPUPercent   float64 `json:"idle_cpu_percent,omitempty"`
+	BaselineRSSKiB   float64 `json:"baseline_rss_kib,omitempty"`
+	HoldingRSSKiB    float64 `json:"holding_rss_kib,omitempty"`
+	HoldingGoroutine int     `json:"holding_goroutines,omitempty"`
+}
+
+// Skip records a scenario that could not run here, and why.
+type Skip struct {
+	Scenario string `json:"scenario"`
+	Mode     string `json:"mode"`
+	Reason   string `json:"reason"`
+}
+
+// Save writes f to path, through a temporary file and a rename.
+func Save(path string, f *File) error {
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// Load reads a results file.
+func Load(path string) (*File, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var f File
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, err
+	}
+	return &f, nil
+}

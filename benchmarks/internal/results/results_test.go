@@ -1,0 +1,78 @@
+package results
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+func run(scenario, kind, mode, contestant string, msgsPerSec, perCPU float64) Run {
+	return Run{Scenario: scenario, Kind: kind, Mode: mode, Contestant: contestant, OK: true,
+		MsgsPerSec: msgsPerSec, MsgsPerCPUSec: perCPU, Seconds: 5}
+}
+
+func TestSummarizeMediansAndTargets(t *testing.T) {
+	f := &File{Config: Config{Modes: []string{"pinned"}, Scenarios: []string{"echo-4KiB-c50", "idle-c10000"},
+		Contestants: []string{Subject, Baseline}}}
+	for _, v := range []float64{100, 130, 120} {
+		f.Runs = append(f.Runs, run("echo-4KiB-c50", "echo", "pinned", Baseline, v, v))
+		f.Runs = append(f.Runs, run("echo-4KiB-c50", "echo", "pinned", Subject, v*1.2, v*1.1))
+	}
+	f.Runs = append(f.Runs, Run{Scenario: "echo-4KiB-c50", Kind: "echo", Mode: "pinned", Contestant: Subject, Error: "boom"})
+	f.Runs = append(f.Runs, Run{Scenario: "idle-c10000", Kind: "idle", Mode: "pinned", Contestant: Subject, OK: true, RSSPerConnKiB: 0.25})
+	rows := Summarize(f)
+	if len(rows) != 3 || rows[0].Contestant != Subject || rows[1].Contestant != Baseline {
+		t.Fatalf("rows not in configuration order: %+v", rows)
+	}
+	base := rows[1].MsgsPerSec
+	if base.Median != 120 || base.Min != 100 || base.Max != 130 || base.N != 3 {
+		t.Fatalf("baseline msgs/s = %+v", base)
+	}
+	if rows[0].Failed != 1 || rows[0].MsgsPerSec.N != 3 {
+		t.Fatalf("failed run counted wrong: %+v", rows[0])
+	}
+	got := map[string]Target{}
+	for _, tg := range Targets(rows) {
+		got[tg.What] = tg
+	}
+	if tg := got["msgs per server CPU-s vs "+Baseline]; tg.Want != 1.15 || tg.Met || !tg.Measured {
+		t.Errorf("per-CPU target on 4 KiB echo: %+v, want 1.15 and missed at 1.1", tg)
+	}
+	if tg := got["throughput vs "+Baseline]; !tg.Met {
+		t.Errorf("throughput target: %+v, want met at 1.2", tg)
+	}
+	if tg := got["RSS KiB per idle connection"]; !tg.Met || !tg.AtMost {
+		t.Errorf("idle target: %+v, want met at 0.25", tg)
+	}
+}
+
+func TestMergeReplacesOnlyWhatIsRerun(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.json")
+	old := &File{Config: Config{Rounds: 3, Warmup: "2s", Duration: "5s", Modes: []string{"pinned", "unpinned"},
+		Scenarios: []string{"a", "b"}, Contestants: []string{Subject}}}
+	for _, s := range []string{"a", "b"} {
+		for _, m := range []string{"pinned", "unpinned"} {
+			old.Runs = append(old.Runs, Run{Scenario: s, Mode: m, Contestant: Subject, OK: true})
+		}
+	}
+	if err := Save(path, old); err != nil {
+		t.Fatal(err)
+	}
+	next := &File{Config: Config{Rounds: 3, Warmup: "2s", Duration: "5s", Modes: []string{"pinned"},
+		Scenarios: []string{"b"}, Contestants: []string{Subject}}}
+	f, err := Merge(path, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Runs) != 3 || len(f.Config.Updates) != 1 {
+		t.Fatalf("after merge: %d runs, updates %q; want 3 and one update", len(f.Runs), f.Config.Updates)
+	}
+	for _, r := range f.Runs {
+		if r.Scenario == "b" && r.Mode == "pinned" {
+			t.Fatalf("the re-run scenario's old run survived: %+v", r)
+		}
+	}
+	next.Config.Rounds = 1
+	if _, err := Merge(path, next); err == nil {
+		t.Fatal("merging a run with other rounds succeeded")
+	}
+}
