@@ -317,17 +317,18 @@ func TestFlowSlowReaderEcho(t *testing.T) {
 // does not read, in the way mode says, and reports what the writes said.
 type fcCapHandler struct {
 	BaseHandler
-	mode   string
-	limit  int
-	conns  chan Conn
-	writes chan fcCapResult
-	closes chan error
-	cbErrs chan error // AsyncWrite callback errors, from the handler's own AsyncWrite
+	mode    string
+	limit   int
+	conns   chan Conn
+	writes  chan fcCapResult
+	closes  chan error
+	cbErrs  chan error // AsyncWrite callback errors, from the handler's own AsyncWrite
+	started bool       // loop only: the writes ran
 }
 
 const (
-	fcCapChunks = "64 KiB Writes in OnOpen until one fails"
-	fcCapOne    = "one Write of more than the cap in OnOpen"
+	fcCapChunks = "64 KiB Writes in OnTraffic until one fails"
+	fcCapOne    = "one Write of more than the cap in OnTraffic"
 	fcCapAsync  = "AsyncWrites from another goroutine"
 )
 
@@ -340,6 +341,18 @@ type fcCapResult struct {
 
 func (h *fcCapHandler) OnOpen(c Conn) ([]byte, Action) {
 	h.conns <- c
+	return nil, None
+}
+
+// OnTraffic writes past the cap once the client has said it is connected:
+// written from OnOpen, the reset that follows the cap could reach the client
+// before its dial had finished, failing the dial instead of the test.
+func (h *fcCapHandler) OnTraffic(c Conn) Action {
+	_, _ = c.Discard(-1)
+	if h.started {
+		return None
+	}
+	h.started = true
 	var res fcCapResult
 	switch h.mode {
 	case fcCapOne:
@@ -356,14 +369,14 @@ func (h *fcCapHandler) OnOpen(c Conn) ([]byte, Action) {
 			res.accepted += n
 		}
 	default:
-		return nil, None
+		return None
 	}
 	h.writes <- res
 	// The connection is failing: this write is queued behind the close.
 	if err := c.AsyncWrite([]byte("late"), func(_ Conn, err error) { h.cbErrs <- err }); err != nil {
 		h.cbErrs <- err
 	}
-	return nil, None
+	return None
 }
 
 func (h *fcCapHandler) OnClose(_ Conn, err error) Action {
@@ -394,6 +407,9 @@ func TestFlowOutboundLimit(t *testing.T) {
 				WithOutboundWatermarks(256<<10, 64<<10), WithOutboundLimit(limit), WithSocketSendBuffer(64<<10))
 			nc := s.dial(t)
 			c := fcRecvConn(t, h.conns)
+			if _, err := nc.Write([]byte("g")); err != nil {
+				t.Fatal(err)
+			}
 			if tt.mode == fcCapAsync {
 				fcAsyncPastCap(t, c)
 			} else {
