@@ -65,12 +65,6 @@ func (c *conn) syncInterest() {
 		c.fail(err)
 		return
 	}
-	switch wasW, isW := c.interest&poller.Writable != 0, want&poller.Writable != 0; {
-	case isW && !wasW:
-		c.loop.writers++
-	case wasW && !isW:
-		c.loop.writers--
-	}
 	c.interest = want
 }
 

@@ -50,7 +50,6 @@ type loop struct {
 	errs    map[*conn]error // why each failed connection failed
 	due     []*conn         // connections owed an OnWritable
 	closing []lingering     // connections flushing before they close
-	writers int             // connections with output pending
 	lns     []*listener     // this loop's own listeners (reuseport mode)
 
 	nextTick time.Time
@@ -310,9 +309,6 @@ func (l *loop) closeNow(c *conn, err error) {
 	}
 	l.conns[c.fd] = nil
 	l.count.Add(-1)
-	if c.interest&poller.Writable != 0 {
-		l.writers--
-	}
 	c.interest = 0
 	if l.cur == c {
 		l.cur, l.view = nil, nil
@@ -348,6 +344,18 @@ func (l *loop) closeListeners() {
 		ln.close()
 	}
 	l.lns = nil
+}
+
+// flushing reports whether any connection still has output to send. Only
+// Stop's drain asks, every few milliseconds, so it scans the table rather
+// than have every interest change keep a count.
+func (l *loop) flushing() bool {
+	for _, c := range l.conns {
+		if c != nil && !c.outbound.IsEmpty() {
+			return true
+		}
+	}
+	return false
 }
 
 // handoff serves a connection accepted by one of this loop's listeners.

@@ -110,7 +110,7 @@ func (l *loop) RunTask(t *task) {
 	case taskStopAccepting:
 		l.closeListeners()
 	case taskProbe:
-		t.reply <- l.writers == 0 && l.q.Len() == 0
+		t.reply <- !l.flushing() && l.q.Len() == 0
 	case taskShutdown:
 		l.closeListeners()
 		l.closeAll()
