@@ -151,7 +151,7 @@ func TestAcceptEMFILEBackoff(t *testing.T) {
 				clients[i] = tbDial(t, addr)
 			}
 			// Wait until the child holds as many descriptors as it may.
-			if !tbWaitFor(10*time.Second, func() bool { return tbOpenFDs(pid) >= tbEMFILELimit }) {
+			if !itEventually(10*time.Second, func() bool { return tbOpenFDs(pid) >= tbEMFILELimit }) {
 				t.Fatalf("child holds %d descriptors, want the limit %d", tbOpenFDs(pid), tbEMFILELimit)
 			}
 			// The first clients were accepted: they echo while the process is out

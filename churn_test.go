@@ -417,7 +417,7 @@ func TestStaleWorkAfterFDReuse(t *testing.T) {
 				if b.fd == a.fd {
 					reused++
 				}
-				if err := ftExpectNoMore(nb, 50*time.Millisecond); err != nil {
+				if err := itExpectNoMore(nb, 50*time.Millisecond); err != nil {
 					t.Errorf("round %d (B on fd %d, A was on %d): %v", round, b.fd, a.fd, err)
 				}
 				if err := tbEcho(nb, []byte(fmt.Sprintf("B %d", round)), 10*time.Second); err != nil {

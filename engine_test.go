@@ -38,7 +38,7 @@ func TestOnTickGoroutine(t *testing.T) {
 		},
 	}
 	s := startEngine(t, h, "tcp://127.0.0.1:0", WithLoops(1), WithTicker(true))
-	if !tbWaitFor(5*time.Second, func() bool { return ticks.Load() >= 2 }) {
+	if !itEventually(5*time.Second, func() bool { return ticks.Load() >= 2 }) {
 		t.Fatalf("OnTick ran %d times in 5s, want at least 2", ticks.Load())
 	}
 	for i := 0; i < 3; i++ {
@@ -140,7 +140,7 @@ func TestLoadBalancing(t *testing.T) {
 				c.Close()
 			}
 			want := conns - counts[emptied]
-			if !tbWaitFor(5*time.Second, func() bool { return s.eng.CountConnections() == want }) {
+			if !itEventually(5*time.Second, func() bool { return s.eng.CountConnections() == want }) {
 				t.Fatalf("CountConnections() = %d, want %d", s.eng.CountConnections(), want)
 			}
 			for i := 0; i < counts[emptied]; i++ {

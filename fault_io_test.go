@@ -333,19 +333,6 @@ func ftExchange(nc net.Conn, tg *ftTarget, during func()) ([]byte, error) {
 	return got, rerr
 }
 
-// ftExpectNoMore checks that nothing more arrives on nc within wait.
-func ftExpectNoMore(nc net.Conn, wait time.Duration) error {
-	if err := nc.SetReadDeadline(time.Now().Add(wait)); err != nil {
-		return err
-	}
-	var extra [64]byte
-	k, err := nc.Read(extra[:])
-	if k != 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
-		return fmt.Errorf("read %d stray bytes %q (err %v), want nothing until the deadline", k, extra[:k], err)
-	}
-	return nil
-}
-
 // ftOther is a second client of the same loop that must keep echoing.
 type ftOther struct {
 	nc    net.Conn

@@ -286,7 +286,7 @@ func TestFaultPollerCtl(t *testing.T) {
 			nc := s.dial(t)
 			if tt.fdRule {
 				// Armed once the target is open and its fd known.
-				if !tbWaitFor(10*time.Second, func() bool { return rule.fd.Load() >= 0 }) {
+				if !itEventually(10*time.Second, func() bool { return rule.fd.Load() >= 0 }) {
 					t.Fatal("the connection under test was not opened within 10s")
 				}
 				rule.armed.Store(true)
@@ -441,7 +441,7 @@ func TestFaultPollerWake(t *testing.T) {
 			if string(got) != string(want) {
 				t.Errorf("client read %q, want %q (AsyncWrite of %s returned %v)", got, want, faulty.tag, faulty.err)
 			}
-			if err := ftExpectNoMore(nc, 50*time.Millisecond); err != nil {
+			if err := itExpectNoMore(nc, 50*time.Millisecond); err != nil {
 				t.Errorf("after the async writes: %v", err)
 			}
 			for _, r := range later {
@@ -495,7 +495,7 @@ func TestFaultPollerWakeHandoff(t *testing.T) {
 			s := startEngine(t, h, "tcp://127.0.0.1:0", WithLoops(1), WithLogger(tbQuietLogger()))
 			rule.armed.Store(true)
 			first := s.dial(t)
-			if !tbWaitFor(10*time.Second, func() bool { _, failed := rule.counts(); return failed == 1 }) {
+			if !itEventually(10*time.Second, func() bool { _, failed := rule.counts(); return failed == 1 }) {
 				t.Fatal("the hand-off's Wake was not attempted within 10s")
 			}
 			second := s.dial(t)

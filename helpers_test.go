@@ -140,21 +140,6 @@ func tbRecv[T any](tb testing.TB, ch <-chan T, timeout time.Duration, what strin
 	return zero
 }
 
-// tbWaitFor polls cond every few milliseconds until it holds or timeout
-// passes, and reports whether it held.
-func tbWaitFor(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // tbPattern returns n bytes of a pattern that depends on the offset, so a
 // reordered, lost or duplicated chunk shows in a comparison.
 func tbPattern(off, n int) []byte {

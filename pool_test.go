@@ -25,7 +25,7 @@ func TestEngineSubmit(t *testing.T) {
 	if err := s.eng.Submit(func() { panic("job without a connection") }); err != nil {
 		t.Fatalf("Submit: %v", err)
 	}
-	if !tbWaitFor(5*time.Second, func() bool { return s.eng.Stats().Panics == 1 }) {
+	if !itEventually(5*time.Second, func() bool { return s.eng.Stats().Panics == 1 }) {
 		t.Errorf("Stats().Panics = %d after a panicking job, want 1", s.eng.Stats().Panics)
 	}
 	if err := s.eng.Submit(func() { ran <- 1 }); err != nil {
@@ -69,7 +69,7 @@ func TestPoolOverload(t *testing.T) {
 	}
 	unblock()
 	done := make(chan struct{})
-	if !tbWaitFor(5*time.Second, func() bool { return s.eng.Submit(func() { close(done) }) == nil }) {
+	if !itEventually(5*time.Second, func() bool { return s.eng.Submit(func() { close(done) }) == nil }) {
 		t.Fatal("Submit still fails 5s after the blocking job finished")
 	}
 	tbRecv(t, done, 5*time.Second, "the job after the overload")
