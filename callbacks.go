@@ -18,7 +18,7 @@ func (l *loop) open(c *conn) (out []byte, a Action) {
 }
 
 func (l *loop) traffic(c *conn) (a Action) {
-	defer l.endTraffic(c)
+	defer l.endTraffic(c, c.InboundBuffered())
 	if !l.eng.opts.propagatePanic {
 		defer l.recoverConn(c, "OnTraffic", &a)
 	}
@@ -101,8 +101,11 @@ func (e *engine) boot() (a Action) {
 	if !e.opts.propagatePanic {
 		defer func() {
 			if r := recover(); r != nil {
-				e.recovered("OnBoot", r, debug.Stack())
-				a = Shutdown
+				stack := debug.Stack()
+				e.recovered("OnBoot", r, stack)
+				// Run returns the panic: the engine never served.
+				e.requestStop(nil, &PanicError{Value: r, Stack: stack})
+				a = None
 			}
 		}()
 	}

@@ -71,9 +71,12 @@ type Conn interface {
 
 	// AsyncWrite copies buf and has the connection's loop Write it; cb (may
 	// be nil) then runs on that loop with the result. When AsyncWrite
-	// returns an error (ErrClosed, ErrEngineStopped) nothing was queued and
-	// cb will not run. buf may be reused as soon as AsyncWrite returns.
-	// Any goroutine.
+	// returns an error nothing was queued and cb will not run: ErrClosed,
+	// ErrEngineStopped, or ErrOutboundFull when the bytes already queued by
+	// async writes, the pending output and buf together would pass
+	// WithOutboundLimit (the connection stays open: back off and retry, or
+	// close it). buf may be reused as soon as AsyncWrite returns. Any
+	// goroutine.
 	AsyncWrite(buf []byte, cb AsyncCallback) error
 	// AsyncWritev is AsyncWrite for several buffers, sent in order as one
 	// write. Any goroutine.
@@ -82,7 +85,10 @@ type Conn interface {
 	// buffered) and then cb. Any goroutine.
 	Wake(cb AsyncCallback) error
 	// Close closes the connection on its loop, after trying to send pending
-	// output; OnClose runs there with a nil error. Any goroutine.
+	// output (for at most WithLinger). OnClose runs there with a nil error
+	// when everything was sent, or with what went wrong: ErrLingerTimeout,
+	// ErrStopTimeout, or the write error that ended the flush. Any
+	// goroutine.
 	Close() error
 	// CloseWrite sends FIN once pending output is flushed: the peer reads
 	// EOF, and this side keeps reading until the peer closes too. Writes
@@ -115,6 +121,10 @@ type Conn interface {
 	// cannot start the connection's runner. Any goroutine.
 	Execute(job func()) error
 
+	// Loop returns the event loop that owns the connection and runs its
+	// callbacks. It never changes. Any goroutine.
+	Loop() Loop
+
 	// LocalAddr returns the listener's address. Any goroutine.
 	LocalAddr() net.Addr
 	// RemoteAddr returns the peer's address. Any goroutine.
@@ -124,8 +134,9 @@ type Conn interface {
 // conn is kept small (112 bytes, the size class every idle connection
 // pays): an idle connection costs this struct, one slot in its loop's
 // table, and no buffer (both rings hold memory only while non-empty). Hence
-// the packed peer address (netip.AddrPort pads to 32 bytes) and the rare
-// write error kept in the loop's map rather than in a 16-byte field.
+// the packed peer address (netip.AddrPort pads to 32 bytes), the rare write
+// error kept in the loop's map rather than in a 16-byte field, and the
+// 32-bit outbound accounting (WithOutboundLimit is at most 1 GiB).
 type conn struct {
 	fd   int32
 	gen  uint32
@@ -144,11 +155,17 @@ type conn struct {
 	interest poller.Interest // what the poller watches for this fd
 	pause    pauseReason     // why reading is off (0: reading)
 	flags    connFlags       // flagFailed: the loop's errs map holds why
-
+	peerKind uint8           // 0: none (unix), 4 or 6
 	peerPort uint16
-	peerKind uint8 // 0: none (unix), 4 or 6
 	peerIP   [16]byte
+
+	// What off-loop producers count against the outbound cap: bytes of
+	// async writes queued and not yet run, and the loop's pending output
+	// as last published by the loop (outboundChanged).
+	asyncQueued atomic.Int32
+	outPending  atomic.Int32
 }
+
 type connState uint8
 
 const (
@@ -161,6 +178,8 @@ var _ Conn = (*conn)(nil)
 
 func (c *conn) Context() any       { return c.ctx }
 func (c *conn) SetContext(ctx any) { c.ctx = ctx }
+
+func (c *conn) Loop() Loop { return Loop{c.loop} }
 
 func (c *conn) LocalAddr() net.Addr { return c.ln.addr }
 
@@ -200,11 +219,11 @@ func (c *conn) peerAddr() netip.AddrPort {
 // fast path only: a connection that closes after it is caught by the loop,
 // which runs the task's callback with ErrClosed.
 func (c *conn) push(t task) error {
+	t.conn = c
 	if c.closed.Load() {
 		t.release()
 		return ErrClosed
 	}
-	t.conn = c
 	if err := c.loop.q.Push(t); errors.Is(err, queue.ErrClosed) {
 		t.release()
 		return ErrEngineStopped
@@ -214,11 +233,46 @@ func (c *conn) push(t task) error {
 }
 
 func (c *conn) AsyncWrite(buf []byte, cb AsyncCallback) error {
-	return c.push(task{kind: taskWrite, bb: copyBuffers(buf, nil), cb: cb})
+	return c.asyncWrite(buf, nil, len(buf), cb)
 }
 
 func (c *conn) AsyncWritev(bufs [][]byte, cb AsyncCallback) error {
-	return c.push(task{kind: taskWrite, bb: copyBuffers(nil, bufs), cb: cb})
+	n := 0
+	for _, b := range bufs {
+		n += len(b)
+	}
+	return c.asyncWrite(nil, bufs, n, cb)
+}
+
+// asyncWrite reserves n bytes against the outbound cap, copies them and
+// queues the write. The reservation is returned when the task runs or is
+// dropped (task.release).
+func (c *conn) asyncWrite(buf []byte, bufs [][]byte, n int, cb AsyncCallback) error {
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	if err := c.reserveAsync(n); err != nil {
+		return err
+	}
+	return c.push(task{kind: taskWrite, bb: copyBuffers(buf, bufs), cb: cb})
+}
+
+// reserveAsync counts n more queued bytes if the queued bytes, the pending
+// output and n together stay within the outbound cap. Any goroutine.
+func (c *conn) reserveAsync(n int) error {
+	limit := c.loop.eng.opts.outLimit
+	if n > limit {
+		return ErrOutboundFull
+	}
+	for {
+		q := c.asyncQueued.Load()
+		if int(q)+int(c.outPending.Load())+n > limit {
+			return ErrOutboundFull
+		}
+		if c.asyncQueued.CompareAndSwap(q, q+int32(n)) {
+			return nil
+		}
+	}
 }
 
 func (c *conn) Wake(cb AsyncCallback) error {

@@ -23,6 +23,7 @@ const (
 	pauseInbound                          // unread input at the inbound limit
 	pauseUser                             // PauseReading
 	pauseEOF                              // the peer shut down its writing side
+	pausePool                             // Execute waits for a pool goroutine
 )
 
 type connFlags uint8
@@ -71,6 +72,7 @@ func (c *conn) syncInterest() {
 // outboundChanged applies the watermarks after output was queued or sent.
 func (c *conn) outboundChanged() {
 	n := c.outbound.Buffered()
+	c.outPending.Store(int32(n)) // for AsyncWrite's cap check
 	o := &c.loop.eng.opts
 	switch {
 	case n > o.outHigh:
@@ -139,19 +141,24 @@ func (l *loop) abort(c *conn) {
 }
 
 // deliverWritable runs OnWritable for connections whose output drained
-// below the low watermark during the last event or task. It pops from the
-// front because the handler may make more due, and settle may re-enter it.
+// below the low watermark during the last event or task. The handler may
+// make more due (appended; the length is read each time), and a nested call
+// from settle leaves the list to this one. The slice keeps its capacity.
 func (l *loop) deliverWritable() {
-	for len(l.due) > 0 {
-		c := l.due[0]
-		l.due[0] = nil
-		l.due = l.due[1:]
+	if l.deliveringWritable {
+		return
+	}
+	l.deliveringWritable = true
+	for i := 0; i < len(l.due); i++ {
+		c := l.due[i]
+		l.due[i] = nil
 		c.flags &^= flagWritable
 		if c.state == connOpen && c.flags&flagFailed == 0 {
 			l.settle(c, l.onWritable(c))
 		}
 	}
-	l.due = l.due[:0:0]
+	l.due = l.due[:0]
+	l.deliveringWritable = false
 }
 
 // socketError returns the pending error of a socket that reported an error

@@ -17,20 +17,37 @@ import (
 	"github.com/evloop/evloop/poller"
 )
 
-// handlerShutdownTimeout bounds the drain phase of a stop that a handler
-// asked for by returning Shutdown (Stop's caller gives its own context).
-const handlerShutdownTimeout = 5 * time.Second
-
 // Run serves handler on addr until the engine stops, and returns why: nil
-// after a requested stop (Engine.Stop or a Shutdown action), the error
-// otherwise. addr is "tcp://host:port" (also tcp4, tcp6), "unix:///path",
-// or "host:port" for tcp.
+// after a requested stop (Engine.Stop, a Shutdown action, or the end of
+// RunContext's ctx), the error otherwise: a listener that could not be
+// opened, a poller failure, or the *PanicError of a panic in OnBoot. addr is
+// "tcp://host:port" (also tcp4, tcp6), "unix:///path", or "host:port" for
+// tcp. Run blocks; OnBoot receives the Engine that stops it.
 func Run(handler EventHandler, addr string, opts ...Option) error {
 	return RunAddrs(handler, []string{addr}, opts...)
 }
 
 // RunAddrs is Run for several addresses served by the same loops.
 func RunAddrs(handler EventHandler, addrs []string, opts ...Option) error {
+	return RunAddrsContext(context.Background(), handler, addrs, opts...)
+}
+
+// RunContext is Run until ctx is done, then a graceful stop: accepting
+// stops, pending output and pool jobs get up to WithStopTimeout to finish,
+// every connection is closed (OnClose), OnShutdown runs, and RunContext
+// returns nil. With signal.NotifyContext it is a whole server's main:
+//
+//	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+//	defer cancel()
+//	log.Fatal(evloop.RunContext(ctx, handler, "tcp://127.0.0.1:9000"))
+//
+// Engine.Stop and Shutdown actions still work as with Run.
+func RunContext(ctx context.Context, handler EventHandler, addr string, opts ...Option) error {
+	return RunAddrsContext(ctx, handler, []string{addr}, opts...)
+}
+
+// RunAddrsContext is RunContext for several addresses.
+func RunAddrsContext(ctx context.Context, handler EventHandler, addrs []string, opts ...Option) error {
 	o := defaultOptions()
 	for _, opt := range opts {
 		opt(&o)
@@ -45,26 +62,39 @@ func RunAddrs(handler EventHandler, addrs []string, opts ...Option) error {
 	if err != nil {
 		return err
 	}
+	if ctx.Done() != nil {
+		// The stop itself runs on Run's goroutine; this only starts it.
+		stop := context.AfterFunc(ctx, func() { e.requestStop(nil, nil) })
+		defer stop()
+	}
 	return e.serve()
 }
 
 // Engine is the handle to a running engine, given to EventHandler.OnBoot.
-// Its methods are safe from any goroutine.
+// Its methods are safe from any goroutine. The zero Engine is valid: its
+// Stop and Submit return ErrEngineStopped, the others zero values.
 type Engine struct{ e *engine }
 
 // Stop stops the engine: it stops accepting, lets pending output flush and
 // pool jobs finish until ctx is done, then closes every connection (OnClose
-// each), runs OnShutdown and makes Run return nil. It waits for all that,
-// or for ctx, except when called from a handler or OnBoot: there it only
-// starts the stop, which completes once the callback returns. Stopping
-// twice is harmless.
+// each; a connection whose output could not be flushed in time is reset and
+// gets ErrStopTimeout), runs OnShutdown and makes Run return nil. Stop
+// waits for all that and returns nil, or returns ctx.Err() when ctx ends
+// first (the stop still completes, without waiting further for the drain).
+//
+// Called from a goroutine the stop itself waits for, Stop only starts the
+// stop and returns nil at once: a handler callback or AsyncCallback (a loop
+// goroutine), OnBoot or OnShutdown (Run's goroutine), or a pool job run by
+// Submit or Execute (the drain waits for that job to return). Stopping
+// twice is harmless; later calls return once the first stop completes.
+// Any goroutine.
 func (eng Engine) Stop(ctx context.Context) error {
 	e := eng.e
 	if e == nil {
 		return ErrEngineStopped
 	}
 	e.requestStop(ctx, nil)
-	if e.onOwnGoroutine() {
+	if e.onOwnGoroutine() || calledFromJob() {
 		return nil
 	}
 	select {
@@ -75,8 +105,11 @@ func (eng Engine) Stop(ctx context.Context) error {
 	}
 }
 
-// CountConnections returns the number of open connections.
+// CountConnections returns the number of open connections. Any goroutine.
 func (eng Engine) CountConnections() int {
+	if eng.e == nil {
+		return 0
+	}
 	n := 0
 	for _, l := range eng.e.loops {
 		n += int(l.count.Load())
@@ -85,15 +118,40 @@ func (eng Engine) CountConnections() int {
 }
 
 // Addrs returns the addresses the engine listens on, with ephemeral ports
-// resolved, in the order they were given to Run.
+// resolved, in the order they were given to Run. The slice is the
+// caller's. Any goroutine.
 func (eng Engine) Addrs() []net.Addr {
+	if eng.e == nil {
+		return nil
+	}
 	return append([]net.Addr(nil), eng.e.addrs...)
+}
+
+// Loops returns the engine's event loops, by index. The slice is the
+// caller's. Any goroutine.
+func (eng Engine) Loops() []Loop {
+	if eng.e == nil {
+		return nil
+	}
+	ls := make([]Loop, len(eng.e.loops))
+	for i, l := range eng.e.loops {
+		ls[i] = Loop{l}
+	}
+	return ls
 }
 
 // Submit runs job on the engine's goroutine pool. A panic in job is
 // recovered and logged (unless WithPanicPropagation). It returns
-// ErrPoolOverload when the pool is full and ErrEngineStopped after a stop.
-func (eng Engine) Submit(job func()) error { return eng.e.submit(nil, job) }
+// ErrPoolOverload when the pool is full and ErrEngineStopped once the
+// engine has stopped (its connections are closed), also with WithPool.
+// Jobs submitted during Stop's drain still run, and the drain waits for
+// them. Any goroutine.
+func (eng Engine) Submit(job func()) error {
+	if eng.e == nil {
+		return ErrEngineStopped
+	}
+	return eng.e.submit(nil, job)
+}
 
 // Stats are counters of an engine's life so far.
 type Stats struct {
@@ -104,12 +162,23 @@ type Stats struct {
 	AcceptBackoffs uint64
 	// Panics counts recovered panics in handlers and pool jobs.
 	Panics uint64
+	// InboundFull counts connections closed with ErrInboundFull.
+	InboundFull uint64
 }
 
-// Stats returns the engine's counters.
+// Stats returns the engine's counters (zero for the zero Engine). Any
+// goroutine.
 func (eng Engine) Stats() Stats {
 	e := eng.e
-	return Stats{Accepted: e.accepted.Load(), AcceptBackoffs: e.acceptBackoffs.Load(), Panics: e.panics.Load()}
+	if e == nil {
+		return Stats{}
+	}
+	return Stats{
+		Accepted:       e.accepted.Load(),
+		AcceptBackoffs: e.acceptBackoffs.Load(),
+		Panics:         e.panics.Load(),
+		InboundFull:    e.inboundFull.Load(),
+	}
 }
 
 type engine struct {
@@ -126,10 +195,16 @@ type engine struct {
 	ownPool  bool
 	runGoid  atomic.Uint64
 
-	jobs           atomic.Int64 // pool jobs submitted and not finished
+	// Pool jobs submitted and finished: both only grow, so Stop's drain
+	// can tell "none running" and "none started since" from two reads.
+	jobsStarted    atomic.Uint64
+	jobsDone       atomic.Uint64
+	stopped        atomic.Bool // every connection is closed: refuse new jobs
 	accepted       atomic.Uint64
 	acceptBackoffs atomic.Uint64
 	panics         atomic.Uint64
+	inboundFull    atomic.Uint64
+	waiters        poolWaiters // WithExecutePause
 
 	stopMu   sync.Mutex
 	stopping bool
@@ -261,6 +336,7 @@ func (e *engine) serve() error {
 		for _, l := range e.loops {
 			l.exit()
 		}
+		e.stopped.Store(true)
 		e.shutdownHandler()
 		e.release()
 		close(e.done)
@@ -326,7 +402,7 @@ func (e *engine) shutdown(acceptorDone <-chan struct{}) {
 	e.stopMu.Unlock()
 	if ctx == nil {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(context.Background(), handlerShutdownTimeout)
+		ctx, cancel = context.WithTimeout(context.Background(), e.opts.stopTimeout)
 		defer cancel()
 	}
 	if e.acceptor != nil {
@@ -348,6 +424,7 @@ func (e *engine) shutdown(acceptorDone <-chan struct{}) {
 		_ = l.q.Push(task{kind: taskShutdown}) // fails only for a loop that already exited
 	}
 	e.wg.Wait()
+	e.stopped.Store(true)
 	e.shutdownHandler()
 	e.release()
 }
@@ -356,7 +433,14 @@ func (e *engine) shutdown(acceptorDone <-chan struct{}) {
 const drainPoll = 2 * time.Millisecond
 
 // drain waits until no pool job runs, no task is queued and no output is
-// pending on any loop, or until ctx is done.
+// pending on any loop, all at once, or until ctx is done.
+//
+// Each of those can revive the others: a job queues an async write, the
+// write's callback submits the next job, a loop's callback writes to a
+// connection of another loop. So one look at each is not enough: the drain
+// reads how many jobs and tasks were ever started, checks that no job runs,
+// probes every loop (a probe runs after every task queued before it), and
+// only trusts the answer if no job or task was started meanwhile.
 func (e *engine) drain(ctx context.Context) {
 	t := time.NewTimer(0)
 	defer t.Stop()
@@ -366,19 +450,41 @@ func (e *engine) drain(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if e.jobs.Load() == 0 && e.quiet(ctx) {
-			return
+		before := e.activity()
+		if e.jobsRunning() == 0 {
+			asked, quiet := e.quiet(ctx)
+			if quiet && e.jobsRunning() == 0 && e.activity() == before+asked {
+				return
+			}
 		}
 		t.Reset(drainPoll)
 	}
 }
 
-// quiet asks every loop, through its queue, whether it has work left. The
-// probe runs after every task queued before it, so a true answer means the
-// async writes queued so far have been written and flushed.
-func (e *engine) quiet(ctx context.Context) bool {
+// jobsRunning is how many pool jobs were submitted and have not returned.
+// Done is read first: read the other way round, a job that starts and ends
+// between the reads could make the count look negative.
+func (e *engine) jobsRunning() uint64 {
+	done := e.jobsDone.Load()
+	return e.jobsStarted.Load() - done
+}
+
+// activity counts everything that was ever started: pool jobs and tasks
+// queued on any loop.
+func (e *engine) activity() uint64 {
+	n := e.jobsStarted.Load()
+	for _, l := range e.loops {
+		n += l.q.Pushed()
+	}
+	return n
+}
+
+// quiet asks every loop, through its queue, whether it has work left, and
+// returns how many probes it queued. The probe runs after every task queued
+// before it, so a true answer means the async writes queued so far have
+// been written and flushed.
+func (e *engine) quiet(ctx context.Context) (asked uint64, quiet bool) {
 	reply := make(chan bool, len(e.loops))
-	asked := 0
 	for _, l := range e.loops {
 		// Only ErrClosed means the probe is not queued (the loop exited);
 		// after a wake error it is queued and will answer.
@@ -386,16 +492,16 @@ func (e *engine) quiet(ctx context.Context) bool {
 			asked++
 		}
 	}
-	quiet := true
-	for ; asked > 0; asked-- {
+	quiet = true
+	for i := uint64(0); i < asked; i++ {
 		select {
 		case q := <-reply:
 			quiet = quiet && q
 		case <-ctx.Done():
-			return false
+			return asked, false
 		}
 	}
-	return quiet
+	return asked, quiet
 }
 
 // release frees the engine's descriptors and pool: after shutdown, or when
@@ -410,6 +516,7 @@ func (e *engine) release() {
 	for _, l := range e.loops {
 		_ = l.poller.Close()
 	}
+	e.stopWaiting()
 	if e.pool != nil && e.ownPool {
 		_ = e.pool.ReleaseTimeout(time.Second)
 	}

@@ -26,11 +26,20 @@ var (
 	// ErrInvalidOption: an option value is out of range.
 	ErrInvalidOption = errors.New("evloop: invalid option")
 	// ErrOutboundFull: a write would take the connection's pending output
-	// above WithOutboundLimit; the connection is closed with this error.
+	// above WithOutboundLimit. From Write on the loop, the connection is
+	// closed with this error; from AsyncWrite, nothing was queued and the
+	// connection stays open.
 	ErrOutboundFull = errors.New("evloop: outbound buffer full")
 	// ErrLingerTimeout: a closing connection did not flush its pending
 	// output within WithLinger.
 	ErrLingerTimeout = errors.New("evloop: pending output not flushed within the linger time")
+	// ErrStopTimeout: the engine stopped before the connection's pending
+	// output was flushed; the rest was dropped and the peer got a reset.
+	ErrStopTimeout = errors.New("evloop: pending output dropped: the engine stopped before it was flushed")
+	// ErrInboundFull: the connection's unread input reached
+	// WithInboundLimit and the handler consumed none of it, so no progress
+	// was possible (a message larger than the limit); it was closed.
+	ErrInboundFull = errors.New("evloop: inbound buffer full and nothing consumed")
 )
 
 // PanicError is the error a connection is closed with when a handler or a

@@ -43,14 +43,18 @@ type loop struct {
 	// what was just read for it, a view of buf.
 	cur     *conn
 	view    []byte
-	scratch []byte          // contiguous copies for Peek across a ring's wrap
-	iov     [][]byte        // writev arguments
-	pair    [2][]byte       // a ring's head and tail, as writev arguments
-	failed  []*conn         // connections to close once the current callback returns
-	errs    map[*conn]error // why each failed connection failed
-	due     []*conn         // connections owed an OnWritable
-	closing []lingering     // connections flushing before they close
-	lns     []*listener     // this loop's own listeners (reuseport mode)
+	scratch []byte    // contiguous copies for Peek across a ring's wrap
+	iov     [][]byte  // writev arguments
+	pair    [2][]byte // a ring's head and tail, as writev arguments
+	failed  []*conn   // connections to close once the current callback returns
+	// closingFailed and deliveringWritable: afterDispatch is working
+	// through failed or due, so a nested call leaves them to it.
+	closingFailed      bool
+	deliveringWritable bool
+	errs               map[*conn]error // why each failed connection failed
+	due                []*conn         // connections owed an OnWritable
+	closing            []lingering     // connections flushing before they close
+	lns                []*listener     // this loop's own listeners (reuseport mode)
 
 	nextTick time.Time
 	exiting  bool
@@ -183,8 +187,10 @@ func (l *loop) read(c *conn) {
 // endTraffic keeps what the handler left unread: the view dies with the
 // next read into buf, so its rest is copied into the connection's ring. A
 // ring left empty gives its memory back; one at the inbound limit pauses
-// reading.
-func (l *loop) endTraffic(c *conn) {
+// reading, unless the handler consumed none of the before bytes it was
+// shown: then no read can help (a message larger than the limit), and the
+// connection fails with ErrInboundFull instead of stalling unseen.
+func (l *loop) endTraffic(c *conn, before int) {
 	if l.cur == c {
 		if len(l.view) > 0 {
 			if _, err := c.inbound.Write(l.view); err != nil {
@@ -193,9 +199,15 @@ func (l *loop) endTraffic(c *conn) {
 		}
 		l.cur, l.view = nil, nil
 	}
-	if c.state != connClosed {
-		c.inboundChanged()
+	if c.state == connClosed {
+		return
 	}
+	if left := c.inbound.Buffered(); left >= l.eng.opts.inLimit && left == before &&
+		c.state == connOpen && c.flags&flagFailed == 0 {
+		l.eng.inboundFull.Add(1)
+		c.fail(ErrInboundFull)
+	}
+	c.inboundChanged()
 }
 
 // settle applies a handler's Action, then closes connections whose writes
@@ -216,15 +228,21 @@ func (l *loop) afterDispatch() {
 	if len(l.due) > 0 {
 		l.deliverWritable()
 	}
-	// Pop from the front: OnClose may fail more connections, and a handler
-	// called from here may re-enter afterDispatch.
-	for len(l.failed) > 0 {
-		c := l.failed[0]
-		l.failed[0] = nil
-		l.failed = l.failed[1:]
+	// OnClose may fail more connections: they are appended, and the loop
+	// reads the length each time. A nested call (a handler run from here
+	// that leads back to afterDispatch) leaves the list to this one. The
+	// slice keeps its capacity for the next failure.
+	if l.closingFailed {
+		return
+	}
+	l.closingFailed = true
+	for i := 0; i < len(l.failed); i++ {
+		c := l.failed[i]
+		l.failed[i] = nil
 		l.closeNow(c, c.failure())
 	}
-	l.failed = l.failed[:0:0]
+	l.failed = l.failed[:0]
+	l.closingFailed = false
 }
 
 // register starts serving an accepted fd, already counted in l.count by
@@ -313,7 +331,7 @@ func (l *loop) closeNow(c *conn, err error) {
 	if l.cur == c {
 		l.cur, l.view = nil, nil
 	}
-	if errors.Is(err, ErrOutboundFull) || errors.Is(err, ErrLingerTimeout) {
+	if errors.Is(err, ErrOutboundFull) || errors.Is(err, ErrLingerTimeout) || errors.Is(err, ErrStopTimeout) {
 		// Output was dropped: reset, so the peer cannot mistake the cut
 		// stream for a complete one followed by an orderly EOF.
 		_ = socket.SetLinger(int(c.fd), 0)
@@ -329,12 +347,20 @@ func (l *loop) closeNow(c *conn, err error) {
 }
 
 // closeAll closes every connection now, flushed or not: the stop's drain
-// phase has already given pending output its chance.
+// phase has already given pending output its chance. A connection that
+// still has output to send, pending or queued by async writes (lingering
+// ones included), is reset and gets ErrStopTimeout: the peer must not take
+// a cut stream for a complete one.
 func (l *loop) closeAll() {
 	for _, c := range l.conns {
-		if c != nil {
-			l.closeNow(c, c.failure())
+		if c == nil {
+			continue
 		}
+		err := c.failure()
+		if err == nil && (!c.outbound.IsEmpty() || c.asyncQueued.Load() != 0) {
+			err = ErrStopTimeout
+		}
+		l.closeNow(c, err)
 	}
 }
 
@@ -417,6 +443,9 @@ func (l *loop) runTimers() {
 	if len(l.closing) > 0 {
 		l.expireLingering()
 	}
+	// OnTick may have written to (and failed) a connection: settle it now,
+	// as the loop may wait a long time for its next event.
+	l.afterDispatch()
 }
 
 // waitTimeout converts a deadline into a poller timeout in milliseconds,

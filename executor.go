@@ -29,8 +29,14 @@ func (c *conn) Execute(job func()) error {
 	if !x.running {
 		// Started under the lock, so a job is queued only if a runner will
 		// take it: when the pool refuses, the caller learns it and no job
-		// is stranded behind a runner that never came.
-		if err := c.loop.eng.submit(c, func() { x.run(c) }); err != nil {
+		// is stranded behind a runner that never came (with
+		// WithExecutePause, the runner waits for a free pool goroutine).
+		e := c.loop.eng
+		err := e.submit(c, func() { x.run(c) })
+		if err == ErrPoolOverload && e.opts.execPause {
+			err = e.waitForPool(c, x)
+		}
+		if err != nil {
 			return err
 		}
 		x.running = true

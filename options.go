@@ -62,6 +62,8 @@ type options struct {
 	inLimit        int
 	halfClose      bool
 	linger         time.Duration
+	stopTimeout    time.Duration
+	execPause      bool
 }
 
 // Defaults, documented where they are declared.
@@ -83,6 +85,9 @@ const (
 	DefaultInboundLimit = 4 << 20
 	// DefaultLinger bounds how long a closing connection may take to flush.
 	DefaultLinger = 30 * time.Second
+	// DefaultStopTimeout bounds the drain of a stop nobody gave a context
+	// for: a Shutdown action, or the end of RunContext's ctx.
+	DefaultStopTimeout = 5 * time.Second
 )
 
 func defaultOptions() options {
@@ -97,8 +102,13 @@ func defaultOptions() options {
 		outLimit:       DefaultOutboundLimit,
 		inLimit:        DefaultInboundLimit,
 		linger:         DefaultLinger,
+		stopTimeout:    DefaultStopTimeout,
 	}
 }
+
+// maxOutboundLimit keeps the outbound accounting of a connection, which
+// off-loop producers read, in 32 bits.
+const maxOutboundLimit = 1 << 30
 
 // normalize validates the options once, at Run.
 func (o *options) normalize() error {
@@ -120,6 +130,10 @@ func (o *options) normalize() error {
 		return fmt.Errorf("%w: inbound limit must be positive, got %d", ErrInvalidOption, o.inLimit)
 	case o.linger <= 0:
 		return fmt.Errorf("%w: linger must be positive, got %v", ErrInvalidOption, o.linger)
+	case o.stopTimeout <= 0:
+		return fmt.Errorf("%w: stop timeout must be positive, got %v", ErrInvalidOption, o.stopTimeout)
+	case o.outLimit > maxOutboundLimit:
+		return fmt.Errorf("%w: outbound limit must be at most %d, got %d", ErrInvalidOption, maxOutboundLimit, o.outLimit)
 	}
 	if o.logger == nil {
 		o.logger = slog.Default()
@@ -207,18 +221,25 @@ func WithOutboundWatermarks(high, low int) Option {
 }
 
 // WithOutboundLimit sets the hard cap on a connection's pending output
-// (default DefaultOutboundLimit, at least the high watermark). A write for
-// which pending plus new bytes would exceed it (a single write larger than
-// the cap included) fails with ErrOutboundFull and writes nothing, and the
-// connection is closed with that error and a reset: a peer this far behind
-// is not reading, and holding more for it would let one client exhaust
-// memory.
+// (default DefaultOutboundLimit; at least the high watermark, at most 1
+// GiB). On the loop, a Write for which pending plus new bytes would exceed
+// it (a single write larger than the cap included) fails with
+// ErrOutboundFull and writes nothing, and the connection is closed with
+// that error and a reset: a peer this far behind is not reading, and
+// holding more for it would let one client exhaust memory. AsyncWrite and
+// AsyncWritev count the bytes they queue against the same cap, together
+// with the pending output: one that would pass it returns ErrOutboundFull
+// at once, queues nothing and leaves the connection open, so producers on
+// other goroutines feel the back-pressure.
 func WithOutboundLimit(n int) Option { return func(o *options) { o.outLimit = n } }
 
 // WithInboundLimit caps the received bytes a handler may leave unread on a
 // connection (default DefaultInboundLimit). At the cap the connection stops
-// reading until the handler consumes (after Conn.Wake, say); make it larger
-// than the largest message the handler waits for.
+// reading until the handler consumes some: make it larger than the largest
+// message the handler waits for. If OnTraffic (or a Wake) returns with the
+// cap reached and nothing consumed, no progress is possible (a frame larger
+// than the cap): the connection is closed with ErrInboundFull, and counted
+// in Stats.InboundFull.
 func WithInboundLimit(n int) Option { return func(o *options) { o.inLimit = n } }
 
 // WithHalfClose keeps a connection open for writing after its peer shuts
@@ -226,6 +247,23 @@ func WithInboundLimit(n int) Option { return func(o *options) { o.inLimit = n } 
 // pending output is flushed). The handler learns of it through
 // ReadCloseHandler and closes the connection when it is done.
 func WithHalfClose(on bool) Option { return func(o *options) { o.halfClose = on } }
+
+// WithStopTimeout bounds the drain of a stop that comes with no context of
+// its own (default DefaultStopTimeout): the end of RunContext's ctx, or a
+// Shutdown returned by a handler. Engine.Stop's ctx bounds its own drain.
+// When the drain runs out of time, connections with output still pending
+// are reset and closed with ErrStopTimeout.
+func WithStopTimeout(d time.Duration) Option { return func(o *options) { o.stopTimeout = d } }
+
+// WithExecutePause changes what Conn.Execute does when the pool is full
+// (default off: it fails with ErrPoolOverload and the caller decides). On,
+// Execute queues the job anyway and the connection stops reading, so a
+// client that sends faster than the pool serves is slowed by TCP flow
+// control instead of being refused; as soon as a goroutine of the pool is
+// free (one of the engine's jobs returns, or a retry finds room) it runs
+// the connection's queued jobs, in order, and the connection reads again.
+// Jobs still waiting when a stop's drain runs out of time never run.
+func WithExecutePause(on bool) Option { return func(o *options) { o.execPause = on } }
 
 // WithLinger bounds how long a closing connection may take to flush its
 // pending output (default DefaultLinger); after that it is closed with

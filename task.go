@@ -35,15 +35,20 @@ const (
 	taskAbort                             // Conn.Abort
 	taskPause                             // Conn.PauseReading
 	taskResume                            // Conn.ResumeReading
+	taskPoolPause                         // Execute waits for the pool: stop reading
+	taskPoolResume                        // the pool took the waiting jobs: read again
 	taskStopAccepting                     // close this loop's own listeners
 	taskProbe                             // Stop's drain phase: anything pending?
 	taskShutdown                          // close every connection and exit
 )
 
 // release frees what a task owns when it will not run: the async write's
-// buffer, or the accepted fd nobody will serve.
+// buffer and its reservation, or the accepted fd nobody will serve.
 func (t *task) release() {
 	if t.bb != nil {
+		if t.kind == taskWrite {
+			t.conn.asyncQueued.Add(-int32(len(t.bb.B))) // see conn.reserveAsync
+		}
 		bytebufferpool.Put(t.bb)
 		t.bb = nil
 	}
@@ -77,7 +82,12 @@ func (l *loop) RunTask(t *task) {
 		if c.state == connOpen {
 			_, err = c.Write(t.bb.B)
 		}
-		t.release()
+		// The bytes leave the queue only now that the pending count,
+		// published by Write, holds them: a producer in between counts
+		// them twice, never zero times, and cannot pass the cap.
+		c.asyncQueued.Add(-int32(len(t.bb.B)))
+		bytebufferpool.Put(t.bb)
+		t.bb = nil
 		l.callback(c, t.cb, err)
 	case taskWake:
 		if c.state != connOpen {
@@ -93,6 +103,10 @@ func (l *loop) RunTask(t *task) {
 		}
 		l.closeConn(c, t.err)
 		l.callback(c, t.cb, nil)
+	case taskPoolPause, taskPoolResume:
+		if c.state == connOpen {
+			c.setPaused(pausePool, t.kind == taskPoolPause)
+		}
 	case taskCloseWrite, taskAbort, taskPause, taskResume:
 		if c.state != connOpen {
 			l.callback(c, t.cb, ErrClosed)

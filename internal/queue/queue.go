@@ -65,6 +65,7 @@ type Queue[T any] struct {
 	mu      sync.Mutex
 	pending []T
 	closed  bool
+	pushed  uint64 // tasks accepted so far, for Pushed
 
 	waker   Waker
 	budget  int
@@ -99,8 +100,19 @@ func (q *Queue[T]) Push(t T) error {
 		return ErrClosed
 	}
 	q.pending = append(q.pending, t)
+	q.pushed++
 	q.mu.Unlock()
 	return q.waker.Wake()
+}
+
+// Pushed returns how many tasks Push has accepted since New. It only grows,
+// so an owner that reads the same count before and after some work knows
+// that nothing was queued meanwhile. Safe from any goroutine.
+func (q *Queue[T]) Pushed() uint64 {
+	q.mu.Lock()
+	n := q.pushed
+	q.mu.Unlock()
+	return n
 }
 
 // Close makes later Pushes fail with ErrClosed. Tasks already queued stay
