@@ -14,19 +14,32 @@ import (
 
 // AsyncCallback reports the outcome of an asynchronous call (AsyncWrite,
 // AsyncWritev, Wake, CloseWithCallback). It runs exactly once, on the
-// connection's loop goroutine, with err == nil on success, ErrClosed when
-// the connection was already gone, or the error that failed the write (a
-// *os.SyscallError such as EPIPE or ECONNRESET; the connection is then
-// closed with it). It must not block.
+// connection's loop goroutine, with err:
+//   - nil: done (for a write: sent, or queued in order behind pending
+//     output);
+//   - ErrClosed: the connection was closed (or closing) before the call
+//     ran, or the engine stopped first;
+//   - a *os.SyscallError such as EPIPE or ECONNRESET: the write failed and
+//     the connection is closed with that error;
+//   - ErrOutboundFull: the write would have passed WithOutboundLimit on
+//     the loop (writes by the handler itself count there too); the
+//     connection is closed with it.
+//
+// Like any callback it may use the loop-only methods of connections of its
+// loop. It must not block. A panic in it is recovered and closes the
+// connection with a *PanicError (unless WithPanicPropagation).
 type AsyncCallback func(c Conn, err error)
 
 // Conn is one connection of an engine.
 //
 // Who may call what: the methods in the first group belong to the loop that
-// owns the connection and may only be called from inside that loop's event
-// handler callbacks (or an AsyncCallback); the second group is safe from any
-// goroutine, including pool jobs that outlive the connection, which then get
-// ErrClosed.
+// owns the connection and may only be called from inside a callback running
+// on that loop (an event handler method or an AsyncCallback), whichever of
+// the loop's connections the callback is for: a handler may Write to
+// another connection when other.Loop() == c.Loop(). The second group is safe
+// from any goroutine, including pool jobs that outlive the connection, which
+// then get ErrClosed. Build with -tags evloop_debug to have a loop-only call
+// from the wrong goroutine panic with a clear message.
 //
 // Slices returned by Peek and Next point into the loop's memory, without a
 // copy. They are valid until the callback returns or until the next call to
@@ -110,15 +123,22 @@ type Conn interface {
 	// while it is being flushed. Any goroutine.
 	CloseWithCallback(cb AsyncCallback) error
 	// Submit runs job on the engine's goroutine pool, for work that blocks
-	// (a database, an HTTP call). A job that panics is recovered and this
-	// connection is closed with a *PanicError (unless WithPanicPropagation).
-	// It returns ErrPoolOverload when the pool is full. Any goroutine.
+	// (a database, an HTTP call). Jobs of one connection may run at once,
+	// in any order: use Execute when replies must keep request order. A job
+	// that panics is recovered and this connection is closed with a
+	// *PanicError (unless WithPanicPropagation). It returns ErrPoolOverload
+	// when the pool is full, ErrClosed when the connection is closed and
+	// ErrEngineStopped after a stop; the job then does not run. Any
+	// goroutine.
 	Submit(job func()) error
 	// Execute is Submit with order: the connection's jobs run one at a
 	// time, in the order Execute was called, so replies they send with
 	// AsyncWrite leave in request order (pipelined requests served off the
-	// loop). It returns ErrPoolOverload, without queuing job, when the pool
-	// cannot start the connection's runner. Any goroutine.
+	// loop). When the pool cannot start the connection's runner it returns
+	// ErrPoolOverload without queuing job, or, with WithExecutePause,
+	// queues it and pauses the connection's reading until a pool goroutine
+	// is free. It also returns ErrClosed and ErrEngineStopped like Submit.
+	// Any goroutine.
 	Execute(job func()) error
 
 	// Loop returns the event loop that owns the connection and runs its

@@ -13,7 +13,11 @@
 //	}
 //
 //	func main() {
-//		log.Fatal(evloop.Run(echo{}, "tcp://127.0.0.1:9000", evloop.WithLoops(2)))
+//		// Serve until SIGINT or SIGTERM, then stop gracefully: stop
+//		// accepting, flush, close every connection, return nil.
+//		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+//		defer stop()
+//		log.Fatal(evloop.RunContext(ctx, echo{}, "tcp://127.0.0.1:9000", evloop.WithLoops(2)))
 //	}
 //
 // # The model
@@ -37,17 +41,25 @@
 // # Goroutines
 //
 // A handler must never block its loop. Blocking work goes to the engine's
-// goroutine pool with Conn.Submit, and its reply comes back through
-// Conn.AsyncWrite, which queues the write on the connection's loop:
+// goroutine pool, and its reply comes back through Conn.AsyncWrite, which
+// queues the write on the connection's loop. Conn.Execute runs one
+// connection's jobs one at a time, in call order, so replies to pipelined
+// requests leave in request order:
 //
 //	func (h *handler) OnTraffic(c evloop.Conn) evloop.Action {
 //		req, _ := c.Next(-1)
 //		req = bytes.Clone(req) // the view dies when OnTraffic returns
-//		c.Submit(func() {
+//		if err := c.Execute(func() {
 //			c.AsyncWrite(h.lookup(req), nil) // any goroutine
-//		})
+//		}); err != nil {
+//			return evloop.Close // the pool is full (see WithExecutePause)
+//		}
 //		return evloop.None
 //	}
+//
+// Conn.Submit runs jobs in parallel, in no particular order: use it for
+// work whose results need no order (a push, a log write), Execute for
+// request/response protocols. Engine.Submit is Submit without a connection.
 //
 // Which Conn methods may be called where:
 //
@@ -57,7 +69,14 @@
 //	Close, CloseWithCallback, CloseWrite Write, Writev, Flush, OutboundBuffered
 //	Abort, PauseReading, ResumeReading   Context, SetContext
 //	Submit, Execute
-//	LocalAddr, RemoteAddr, Engine.*
+//	Loop, LocalAddr, RemoteAddr
+//	Engine.*, Loop.*
+//
+// "Only inside the connection's callbacks" means inside any callback running
+// on the loop that owns it (Conn.Loop), also one for another connection of
+// that loop: a chat server broadcasts with Write to the connections of its
+// own loop and with AsyncWrite to the others. Build with -tags evloop_debug
+// to make a call from the wrong goroutine panic instead of racing.
 //
 // A goroutine may outlive its connection: every call from outside the loop
 // on a closed connection fails with ErrClosed (or runs its callback with
@@ -96,7 +115,7 @@
 // # Failures
 //
 // A peer that resets its connection closes that connection only (OnClose
-// gets the error). A panic in a handler or pool job is recovered, logged
+// gets the error; EventHandler.OnClose lists every error it can get). A panic in a handler or pool job is recovered, logged
 // with its stack and closes the connection concerned, unless
 // WithPanicPropagation. Running out of file descriptors pauses accepting
 // with a back-off; the engine keeps serving the connections it has.

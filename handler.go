@@ -36,9 +36,23 @@ type EventHandler interface {
 	// than the socket buffer. out is copied or written before OnOpen's
 	// caller returns; the handler may reuse it afterwards.
 	OnOpen(c Conn) (out []byte, action Action)
-	// OnClose runs once per connection with the reason it closed: nil for
-	// an orderly close by either side, the socket error otherwise, or a
-	// *PanicError when a handler panicked.
+	// OnClose runs once per connection with the reason it closed:
+	//   - nil: an orderly close by either side (the peer's FIN, Close or a
+	//     Close action with everything flushed, Abort, or a stop whose
+	//     drain flushed everything);
+	//   - a *os.SyscallError: the socket failed (ECONNRESET, EPIPE, ...),
+	//     while reading, writing or flushing before a close;
+	//   - *PanicError: a handler, AsyncCallback or pool job of this
+	//     connection panicked;
+	//   - ErrOutboundFull: a Write on the loop would have passed
+	//     WithOutboundLimit (the peer got a reset);
+	//   - ErrInboundFull: the unread input reached WithInboundLimit and the
+	//     handler consumed none of it;
+	//   - ErrLingerTimeout: Close could not flush within WithLinger (reset);
+	//   - ErrStopTimeout: the engine stopped before the output was flushed
+	//     (reset).
+	// Check them with errors.Is and errors.As. Loop-only Conn methods still
+	// work here (Write returns ErrClosed); the Conn must not be used after.
 	OnClose(c Conn, err error) Action
 	// OnTraffic runs when bytes arrived (or when Conn.Wake asked for it).
 	// The bytes are read with c.Peek/Next/Read; whatever is left unread

@@ -7,8 +7,17 @@
 // datagrams) across the listeners by a hash of the peer address: each loop
 // accepts only what the kernel handed it, no loop wakes for a connection
 // another loop takes (no thundering herd), and no acceptor goroutine hands
-// connections around. It also lets a new process bind the port before the old
-// one closes, for restarts without refused connections.
+// connections around.
+//
+// It also lets a new process bind the port while the old one still serves,
+// which shortens a restart's gap but does not close it: on Linux each
+// listener has its own accept queue, the kernel hashes a new connection to
+// one of the listeners open at that moment, and when the old process closes
+// its listener the connections still queued there (handshake done, not yet
+// accepted) are reset. A restart without any refused or reset connection
+// needs the listening socket itself handed to the new process, or the old
+// one to stop accepting only after the new one is ready and to drain its
+// queue before closing.
 //
 // Two limits come from the kernel, not from this package. Linux only lets
 // sockets of the same effective user share a port. On macOS and the BSDs the

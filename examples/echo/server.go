@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"net"
 	"time"
 
@@ -23,9 +22,22 @@ type config struct {
 }
 
 func (cfg config) options() []evloop.Option {
-	opts := []evloop.Option{evloop.WithLoops(cfg.loops), evloop.WithReusePort(cfg.reusePort)}
+	opts := []evloop.Option{
+		evloop.WithLoops(cfg.loops),
+		evloop.WithReusePort(cfg.reusePort),
+		evloop.WithStopTimeout(stopTimeout),
+	}
 	if cfg.poolSize > 0 {
 		opts = append(opts, evloop.WithPoolSize(cfg.poolSize))
+	}
+	if cfg.blocking {
+		opts = append(opts,
+			// A full pool pauses the connection instead of failing.
+			evloop.WithExecutePause(true),
+			// A client that sends and then shuts down its side (nc -N,
+			// a shell's here-document) still gets the replies the pool
+			// produces after its FIN; OnReadClosed closes once they are out.
+			evloop.WithHalfClose(true))
 	}
 	return opts
 }
@@ -35,25 +47,8 @@ func (cfg config) options() []evloop.Option {
 // any connection is served. It returns nil after a clean stop, or why the
 // server could not start or stopped on its own.
 func serve(ctx context.Context, cfg config, ready func(net.Addr)) error {
-	h := &echoHandler{blocking: cfg.blocking, booted: make(chan evloop.Engine, 1)}
-	errc := make(chan error, 1)
-	go func() { errc <- evloop.Run(h, cfg.addr, cfg.options()...) }()
-	var eng evloop.Engine
-	select {
-	case eng = <-h.booted:
-	case err := <-errc:
-		return err
-	}
-	ready(eng.Addrs()[0])
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	stopCtx, cancel := context.WithTimeout(context.Background(), stopTimeout)
-	defer cancel()
-	stopErr := eng.Stop(stopCtx)
-	return errors.Join(stopErr, <-errc)
+	h := &echoHandler{blocking: cfg.blocking, ready: ready}
+	return evloop.RunContext(ctx, h, cfg.addr, cfg.options()...)
 }
 
 // echoHandler sends back what it receives, from the loop or, when
@@ -61,12 +56,12 @@ func serve(ctx context.Context, cfg config, ready func(net.Addr)) error {
 type echoHandler struct {
 	evloop.BaseHandler
 	blocking bool
-	booted   chan evloop.Engine
+	ready    func(net.Addr)
 }
 
-// OnBoot hands the engine to serve, which needs it to stop the server.
+// OnBoot reports the bound address.
 func (h *echoHandler) OnBoot(eng evloop.Engine) evloop.Action {
-	h.booted <- eng
+	h.ready(eng.Addrs()[0])
 	return evloop.None
 }
 
@@ -76,6 +71,21 @@ func (h *echoHandler) OnOpen(c evloop.Conn) ([]byte, evloop.Action) {
 		c.SetContext(&relay{})
 	}
 	return nil, evloop.None
+}
+
+// OnReadClosed runs in blocking mode (WithHalfClose) once the client has
+// shut down its side: the connection closes as soon as the relay has sent
+// everything the client sent.
+func (h *echoHandler) OnReadClosed(c evloop.Conn) evloop.Action {
+	r, ok := c.Context().(*relay)
+	if !ok {
+		return evloop.Close
+	}
+	r.eof = true
+	if r.finish() {
+		return evloop.Close
+	}
+	return evloop.None
 }
 
 // OnTraffic echoes everything received.

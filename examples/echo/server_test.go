@@ -234,3 +234,31 @@ func TestServeBadAddress(t *testing.T) {
 		})
 	}
 }
+
+// TestEchoAfterClientFIN is `nc -N`: the client sends, shuts down its
+// writing side at once, and reads. Every byte must come back before the
+// server closes, in both modes; in -blocking mode the replies come from the
+// pool after the FIN, which WithHalfClose keeps deliverable.
+func TestEchoAfterClientFIN(t *testing.T) {
+	for _, blocking := range []bool{false, true} {
+		t.Run(fmt.Sprintf("blocking=%v", blocking), func(t *testing.T) {
+			s := startServer(t, config{addr: "tcp://127.0.0.1:0", loops: 2, blocking: blocking})
+			c := s.Dial(t)
+			payload := bytes.Repeat([]byte("0123456789abcdef"), 64<<10/16)
+			if _, err := c.Write(payload); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.(*net.TCPConn).CloseWrite(); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(c)
+			if err != nil || !bytes.Equal(got, payload) {
+				t.Fatalf("read %d of %d bytes (%v) after the client's FIN; first difference at %d",
+					len(got), len(payload), err, firstDiff(got, payload))
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"sync"
 	"time"
 
@@ -28,8 +29,8 @@ const (
 // handler answers every request with "Hello, World!".
 type handler struct {
 	evloop.BaseHandler
-	booted   chan evloop.Engine // receives the engine at boot, when not nil
-	blocking bool               // answer from the pool (blocking.go)
+	ready    func(net.Addr) // told the bound address at boot, when not nil
+	blocking bool           // answer from the pool (blocking.go)
 	dates    h1.DateCache
 
 	// batches holds *[]byte response buffers. A callback takes one and puts
@@ -50,11 +51,11 @@ func newHandler() *handler {
 }
 
 // OnBoot sets the first Date value, since a request may reach another loop
-// before loop 0's first tick, and hands the engine to serve.
+// before loop 0's first tick, and reports the bound address.
 func (h *handler) OnBoot(eng evloop.Engine) evloop.Action {
 	h.dates.Refresh(time.Now())
-	if h.booted != nil {
-		h.booted <- eng
+	if h.ready != nil {
+		h.ready(eng.Addrs()[0])
 	}
 	return evloop.None
 }

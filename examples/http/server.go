@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"net"
 	"time"
 
@@ -27,29 +26,13 @@ type config struct {
 // server could not start or stopped on its own.
 func serve(ctx context.Context, cfg config, ready func(net.Addr)) error {
 	h := newHandler()
-	h.booted = make(chan evloop.Engine, 1)
+	h.ready = ready
 	h.blocking = cfg.blocking
-	errc := make(chan error, 1)
-	go func() {
-		errc <- evloop.Run(h, cfg.addr,
-			evloop.WithLoops(cfg.loops),
-			evloop.WithReusePort(cfg.reusePort),
-			evloop.WithTicker(true)) // OnTick keeps the Date field current
-	}()
-	var eng evloop.Engine
-	select {
-	case eng = <-h.booted:
-	case err := <-errc:
-		return err
-	}
-	ready(eng.Addrs()[0])
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	stopCtx, cancel := context.WithTimeout(context.Background(), stopTimeout)
-	defer cancel()
-	stopErr := eng.Stop(stopCtx)
-	return errors.Join(stopErr, <-errc)
+	return evloop.RunContext(ctx, h, cfg.addr,
+		evloop.WithLoops(cfg.loops),
+		evloop.WithReusePort(cfg.reusePort),
+		evloop.WithStopTimeout(stopTimeout),
+		evloop.WithTicker(true), // OnTick keeps the Date field current
+		// -blocking: a full pool pauses the connection instead of failing.
+		evloop.WithExecutePause(cfg.blocking))
 }
