@@ -77,7 +77,7 @@ func (h *upper) OnTraffic(c evloop.Conn) evloop.Action {
 		line := bytes.Clone(buf[:i+1]) // the view dies with OnTraffic
 		c.Discard(i + 1)
 		err := c.Execute(func() {
-			time.Sleep(time.Millisecond)          // the blocking work
+			time.Sleep(time.Millisecond)           // the blocking work
 			c.AsyncWrite(bytes.ToUpper(line), nil) // back through the loop
 		})
 		if err != nil {
