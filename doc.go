@@ -112,6 +112,15 @@
 // Abort resets at once. WithHalfClose keeps a connection writable after its
 // peer's FIN (ReadCloseHandler); CloseWrite sends ours.
 //
+// # Memory
+//
+// An idle connection costs a 112-byte struct and no buffer: its inbound and
+// outbound buffers exist only while they hold bytes. Each loop also keeps a
+// table indexed by fd number, one 8-byte slot per number up to the highest
+// fd it has served, and fd numbers are shared by the whole process: count
+// loops x highest fd x 8 bytes (8 loops at 100,000 descriptors: 6.4 MB).
+// The table grows on demand and is not shrunk while the engine runs.
+//
 // # Failures
 //
 // A peer that resets its connection closes that connection only (OnClose
