@@ -87,7 +87,7 @@ func (ln *listener) acceptReady(p readiness, e *engine, to handoffer) {
 		}
 		ln.backoff = 0
 		e.accepted.Add(1)
-		e.prepare(fd)
+		e.prepare(fd, ln.network)
 		to.handoff(fd, socket.SockaddrToAddrPort(sa), ln)
 	}
 }

@@ -226,16 +226,19 @@ func (e *engine) listen(network, address string, reusePort bool) (*listener, err
 	return ln, nil
 }
 
-// prepare applies the per-connection socket options to an accepted fd.
+// prepare applies the per-connection socket options to an fd accepted on
+// a listener of network; the TCP ones would only fail on a unix socket.
 // Failures are logged, not fatal: the connection works without them.
-func (e *engine) prepare(fd int) {
+func (e *engine) prepare(fd int, network string) {
 	o := &e.opts
 	var err error
-	if o.noDelay {
-		err = errors.Join(err, socket.SetNoDelay(fd, true))
-	}
-	if o.keepAlive > 0 {
-		err = errors.Join(err, socket.SetKeepAlive(fd, o.keepAlive, o.keepAlive, 9))
+	if network != "unix" {
+		if o.noDelay {
+			err = errors.Join(err, socket.SetNoDelay(fd, true))
+		}
+		if o.keepAlive > 0 {
+			err = errors.Join(err, socket.SetKeepAlive(fd, o.keepAlive, o.keepAlive, keepAliveProbes))
+		}
 	}
 	if o.recvBuffer > 0 {
 		err = errors.Join(err, socket.SetRecvBuffer(fd, o.recvBuffer))
