@@ -3,6 +3,7 @@ package evloop
 import (
 	"errors"
 	"fmt"
+	"io"
 )
 
 var (
@@ -15,8 +16,9 @@ var (
 	// serve (evloop serves tcp, tcp4, tcp6 and unix streams).
 	ErrUnsupportedNetwork = errors.New("evloop: unsupported network")
 	// ErrShortBuffer: Peek or Next asked for more bytes than are buffered;
-	// the call returned what there is.
-	ErrShortBuffer = errors.New("evloop: fewer bytes buffered than requested")
+	// the call returned what there is. It also matches io.ErrShortBuffer
+	// with errors.Is, as handlers written for gnet expect.
+	ErrShortBuffer error = &aliasError{msg: "evloop: fewer bytes buffered than requested", alias: io.ErrShortBuffer}
 	// ErrNegativeSize: a negative count was passed where a size is needed.
 	ErrNegativeSize = errors.New("evloop: negative size")
 	// ErrPoolOverload: every goroutine of the engine's pool is busy; the
@@ -50,3 +52,13 @@ func (e *PanicError) Unwrap() error {
 	err, _ := e.Value.(error)
 	return err
 }
+
+// aliasError is a sentinel of its own that errors.Is also matches against
+// a standard one, so code written for either works.
+type aliasError struct {
+	msg   string
+	alias error
+}
+
+func (e *aliasError) Error() string        { return e.msg }
+func (e *aliasError) Is(target error) bool { return target == e.alias }
