@@ -102,9 +102,12 @@ func defaultOptions() options {
 
 // normalize validates the options once, at Run.
 func (o *options) normalize() error {
+	if o.loops == 0 {
+		o.loops = runtime.GOMAXPROCS(0)
+	}
 	switch {
-	case o.loops <= 0:
-		return fmt.Errorf("%w: loops must be positive, got %d", ErrInvalidOption, o.loops)
+	case o.loops < 0:
+		return fmt.Errorf("%w: loops must not be negative, got %d", ErrInvalidOption, o.loops)
 	case o.readBufferSize < 512:
 		return fmt.Errorf("%w: read buffer must be at least 512 bytes, got %d", ErrInvalidOption, o.readBufferSize)
 	case o.lb < RoundRobin || o.lb > SourceAddrHash:
@@ -130,9 +133,10 @@ func (o *options) normalize() error {
 	return nil
 }
 
-// WithLoops sets the number of event loops (default runtime.GOMAXPROCS(0)).
-// More loops than Ps do not add parallelism: they only delay the goroutines
-// that share those Ps.
+// WithLoops sets the number of event loops (default, and with n == 0:
+// runtime.GOMAXPROCS(0); a negative n makes Run fail with
+// ErrInvalidOption). More loops than Ps do not add parallelism: they only
+// delay the goroutines that share those Ps.
 func WithLoops(n int) Option { return func(o *options) { o.loops = n } }
 
 // WithLockOSThread pins each loop goroutine to its own OS thread, for

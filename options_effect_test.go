@@ -536,3 +536,15 @@ func tbResolveTCP(tb testing.TB, s string) *net.TCPAddr {
 	}
 	return a
 }
+
+// TestOptionLoopsZero: WithLoops(0) asks for the default,
+// runtime.GOMAXPROCS(0) loops, as in gnet.
+func TestOptionLoopsZero(t *testing.T) {
+	s := startEngine(t, echoHandler{}, "tcp://127.0.0.1:0", WithLoops(0))
+	if got, want := len(s.eng.e.loops), runtime.GOMAXPROCS(0); got != want {
+		t.Errorf("WithLoops(0) started %d loops, want GOMAXPROCS = %d", got, want)
+	}
+	if err := tbEcho(s.dial(t), []byte("hello"), 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
