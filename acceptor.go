@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -101,6 +102,9 @@ func (ln *listener) pause(p readiness, e *engine, err error) {
 		e.log.Warn("evloop: cannot pause listener", "addr", ln.addr, "err", perr)
 	}
 	if now := time.Now(); now.Sub(ln.lastLog) >= backoffLogEvery {
+		// Shaped as package net reports a failed accept; built only when
+		// logged, so the back-off path does not allocate per failure.
+		err = &net.OpError{Op: "accept", Net: ln.network, Addr: ln.addr, Err: os.NewSyscallError("accept4", err)}
 		e.log.Warn("evloop: accept failed; backing off", "addr", ln.addr, "err", err,
 			"retry_in", ln.backoff, "suppressed", ln.suppressed)
 		ln.lastLog, ln.suppressed = now, 0

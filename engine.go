@@ -24,7 +24,10 @@ const handlerShutdownTimeout = 5 * time.Second
 // Run serves handler on addr until the engine stops, and returns why: nil
 // after a requested stop (Engine.Stop or a Shutdown action), the error
 // otherwise. addr is "tcp://host:port" (also tcp4, tcp6), "unix:///path",
-// or "host:port" for tcp.
+// or "host:port" for tcp. An address Run cannot listen on fails it with a
+// *net.OpError (Op "listen"), as net.Listen would; an errno stays
+// reachable with errors.Is, and ErrUnsupportedNetwork marks udp and other
+// networks evloop does not serve.
 func Run(handler EventHandler, addr string, opts ...Option) error {
 	return RunAddrs(handler, []string{addr}, opts...)
 }
@@ -160,10 +163,10 @@ func newEngine(handler EventHandler, addrs []string, o options) (_ *engine, err 
 	for _, addr := range addrs {
 		network, address, err := socket.ParseAddr(addr)
 		if err != nil {
-			return nil, err
+			return nil, listenError("", err)
 		}
 		if !socket.IsStream(network) {
-			return nil, fmt.Errorf("%w: %q (evloop serves tcp and unix streams)", ErrUnsupportedNetwork, addr)
+			return nil, listenError(network, fmt.Errorf("%w %q (evloop serves tcp and unix streams)", ErrUnsupportedNetwork, addr))
 		}
 		if o.reusePort && network != "unix" {
 			if err := e.listenPerLoop(network, address); err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 )
 
 var (
@@ -13,7 +14,8 @@ var (
 	// ErrEngineStopped: the engine is stopping or stopped.
 	ErrEngineStopped = errors.New("evloop: engine stopped")
 	// ErrUnsupportedNetwork: the address names a network the engine cannot
-	// serve (evloop serves tcp, tcp4, tcp6 and unix streams).
+	// serve (evloop serves tcp, tcp4, tcp6 and unix streams; udp, udp4,
+	// udp6, unixgram and unixpacket are recognised and refused).
 	ErrUnsupportedNetwork = errors.New("evloop: unsupported network")
 	// ErrShortBuffer: Peek or Next asked for more bytes than are buffered;
 	// the call returned what there is. It also matches io.ErrShortBuffer
@@ -62,3 +64,10 @@ type aliasError struct {
 
 func (e *aliasError) Error() string        { return e.msg }
 func (e *aliasError) Is(target error) bool { return target == e.alias }
+
+// listenError is the error Run returns for an address it cannot listen on:
+// a *net.OpError, as net.Listen returns, with Op "listen". network is ""
+// when the address did not parse far enough to name one.
+func listenError(network string, err error) error {
+	return &net.OpError{Op: "listen", Net: network, Err: err}
+}
