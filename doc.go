@@ -2,6 +2,9 @@
 // each one goroutine with its own epoll instance, serve tens of thousands of
 // TCP or Unix stream connections without a goroutine per connection.
 //
+// evloop runs on Linux only for now: on any other system the package does
+// not compile, and the build says so.
+//
 // # A server in twenty lines
 //
 //	type echo struct{ evloop.BaseHandler }
