@@ -161,8 +161,8 @@ const (
 
 var _ Conn = (*conn)(nil)
 
-func (c *conn) Context() any       { return c.ctx }
-func (c *conn) SetContext(ctx any) { c.ctx = ctx }
+func (c *conn) Context() any       { c.loopOnly("Context"); return c.ctx }
+func (c *conn) SetContext(ctx any) { c.loopOnly("SetContext"); c.ctx = ctx }
 
 func (c *conn) LocalAddr() net.Addr { return c.ln.addr }
 

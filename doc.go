@@ -66,6 +66,12 @@
 // on a closed connection fails with ErrClosed (or runs its callback with
 // ErrClosed), and never reaches a newer connection that reuses the fd.
 //
+// Build with -tags evloop_debug to have every method of the second column
+// panic, naming itself and what to call instead, when it is called from
+// any goroutine other than the connection's loop (a pool job, say). Calls
+// on another connection of the same loop, from inside a callback, are
+// allowed. Without the tag the check compiles to nothing.
+//
 // # Callback order
 //
 //	OnBoot
