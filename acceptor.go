@@ -1,9 +1,12 @@
+//go:build linux
+
 package evloop
 
 import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -87,7 +90,7 @@ func (ln *listener) acceptReady(p readiness, e *engine, to handoffer) {
 		}
 		ln.backoff = 0
 		e.accepted.Add(1)
-		e.prepare(fd)
+		e.prepare(fd, ln.network)
 		to.handoff(fd, socket.SockaddrToAddrPort(sa), ln)
 	}
 }
@@ -101,6 +104,9 @@ func (ln *listener) pause(p readiness, e *engine, err error) {
 		e.log.Warn("evloop: cannot pause listener", "addr", ln.addr, "err", perr)
 	}
 	if now := time.Now(); now.Sub(ln.lastLog) >= backoffLogEvery {
+		// Shaped as package net reports a failed accept; built only when
+		// logged, so the back-off path does not allocate per failure.
+		err = &net.OpError{Op: "accept", Net: ln.network, Addr: ln.addr, Err: os.NewSyscallError("accept4", err)}
 		e.log.Warn("evloop: accept failed; backing off", "addr", ln.addr, "err", err,
 			"retry_in", ln.backoff, "suppressed", ln.suppressed)
 		ln.lastLog, ln.suppressed = now, 0

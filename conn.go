@@ -1,3 +1,5 @@
+//go:build linux
+
 package evloop
 
 import (
@@ -196,8 +198,8 @@ const (
 
 var _ Conn = (*conn)(nil)
 
-func (c *conn) Context() any       { return c.ctx }
-func (c *conn) SetContext(ctx any) { c.ctx = ctx }
+func (c *conn) Context() any       { c.loopOnly("Context"); return c.ctx }
+func (c *conn) SetContext(ctx any) { c.loopOnly("SetContext"); c.ctx = ctx }
 
 func (c *conn) Loop() Loop { return Loop{c.loop} }
 

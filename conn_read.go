@@ -1,3 +1,5 @@
+//go:build linux
+
 package evloop
 
 import (
@@ -19,9 +21,13 @@ func (c *conn) view() []byte {
 	return nil
 }
 
-func (c *conn) InboundBuffered() int { return len(c.view()) + c.inbound.Buffered() }
+func (c *conn) InboundBuffered() int {
+	c.loopOnly("InboundBuffered")
+	return len(c.view()) + c.inbound.Buffered()
+}
 
 func (c *conn) Peek(n int) ([]byte, error) {
+	c.loopOnly("Peek")
 	buffered := c.InboundBuffered()
 	var err error
 	if n < 0 || n > buffered {
@@ -44,12 +50,14 @@ func (c *conn) Peek(n int) ([]byte, error) {
 }
 
 func (c *conn) Next(n int) ([]byte, error) {
+	c.loopOnly("Next")
 	b, err := c.Peek(n)
 	c.discard(len(b))
 	return b, err
 }
 
 func (c *conn) Discard(n int) (int, error) {
+	c.loopOnly("Discard")
 	if n < 0 {
 		return 0, fmt.Errorf("%w: Discard(%d)", ErrNegativeSize, n)
 	}
@@ -69,6 +77,7 @@ func (c *conn) discard(n int) int {
 }
 
 func (c *conn) Read(p []byte) (int, error) {
+	c.loopOnly("Read")
 	if len(p) == 0 {
 		return 0, nil
 	}

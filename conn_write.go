@@ -1,3 +1,5 @@
+//go:build linux
+
 package evloop
 
 import (
@@ -13,7 +15,10 @@ import (
 // keep the loop from its other connections.
 const maxFlushRounds = 4
 
-func (c *conn) OutboundBuffered() int { return c.outbound.Buffered() }
+func (c *conn) OutboundBuffered() int {
+	c.loopOnly("OutboundBuffered")
+	return c.outbound.Buffered()
+}
 
 // usable reports why the handler may not write to c, if it may not.
 func (c *conn) usable() error {
@@ -24,6 +29,7 @@ func (c *conn) usable() error {
 }
 
 func (c *conn) Write(p []byte) (int, error) {
+	c.loopOnly("Write")
 	if err := c.usable(); err != nil {
 		return 0, err
 	}
@@ -47,6 +53,7 @@ func (c *conn) Write(p []byte) (int, error) {
 }
 
 func (c *conn) Writev(bufs [][]byte) (int, error) {
+	c.loopOnly("Writev")
 	if err := c.usable(); err != nil {
 		return 0, err
 	}
@@ -166,6 +173,7 @@ func (c *conn) writevOnce(bufs [][]byte, off int) (n, offered int, err error) {
 }
 
 func (c *conn) Flush() error {
+	c.loopOnly("Flush")
 	if err := c.usable(); err != nil {
 		return err
 	}

@@ -2,6 +2,9 @@
 // each one goroutine with its own epoll instance, serve tens of thousands of
 // TCP or Unix stream connections without a goroutine per connection.
 //
+// evloop runs on Linux only for now: on any other system the package does
+// not compile, and the build says so.
+//
 // # A server in twenty lines
 //
 //	type echo struct{ evloop.BaseHandler }
@@ -81,6 +84,12 @@
 // A goroutine may outlive its connection: every call from outside the loop
 // on a closed connection fails with ErrClosed (or runs its callback with
 // ErrClosed), and never reaches a newer connection that reuses the fd.
+//
+// Build with -tags evloop_debug to have every method of the second column
+// panic, naming itself and what to call instead, when it is called from
+// any goroutine other than the connection's loop (a pool job, say). Calls
+// on another connection of the same loop, from inside a callback, are
+// allowed. Without the tag the check compiles to nothing.
 //
 // # Callback order
 //

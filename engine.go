@@ -1,3 +1,5 @@
+//go:build linux
+
 package evloop
 
 import (
@@ -22,7 +24,10 @@ import (
 // RunContext's ctx), the error otherwise: a listener that could not be
 // opened, a poller failure, or the *PanicError of a panic in OnBoot. addr is
 // "tcp://host:port" (also tcp4, tcp6), "unix:///path", or "host:port" for
-// tcp. Run blocks; OnBoot receives the Engine that stops it.
+// tcp. An address Run cannot listen on fails it with a *net.OpError (Op
+// "listen"), as net.Listen would; an errno stays reachable with errors.Is,
+// and ErrUnsupportedNetwork marks udp and other networks evloop does not
+// serve. Run blocks; OnBoot receives the Engine that stops it.
 func Run(handler EventHandler, addr string, opts ...Option) error {
 	return RunAddrs(handler, []string{addr}, opts...)
 }
@@ -235,10 +240,10 @@ func newEngine(handler EventHandler, addrs []string, o options) (_ *engine, err 
 	for _, addr := range addrs {
 		network, address, err := socket.ParseAddr(addr)
 		if err != nil {
-			return nil, err
+			return nil, listenError("", err)
 		}
 		if !socket.IsStream(network) {
-			return nil, fmt.Errorf("%w: %q (evloop serves tcp and unix streams)", ErrUnsupportedNetwork, addr)
+			return nil, listenError(network, fmt.Errorf("%w %q (evloop serves tcp and unix streams)", ErrUnsupportedNetwork, addr))
 		}
 		if o.reusePort && network != "unix" {
 			if err := e.listenPerLoop(network, address); err != nil {
@@ -301,16 +306,19 @@ func (e *engine) listen(network, address string, reusePort bool) (*listener, err
 	return ln, nil
 }
 
-// prepare applies the per-connection socket options to an accepted fd.
+// prepare applies the per-connection socket options to an fd accepted on
+// a listener of network; the TCP ones would only fail on a unix socket.
 // Failures are logged, not fatal: the connection works without them.
-func (e *engine) prepare(fd int) {
+func (e *engine) prepare(fd int, network string) {
 	o := &e.opts
 	var err error
-	if o.noDelay {
-		err = errors.Join(err, socket.SetNoDelay(fd, true))
-	}
-	if o.keepAlive > 0 {
-		err = errors.Join(err, socket.SetKeepAlive(fd, o.keepAlive, o.keepAlive, 9))
+	if network != "unix" {
+		if o.noDelay {
+			err = errors.Join(err, socket.SetNoDelay(fd, true))
+		}
+		if o.keepAlive > 0 {
+			err = errors.Join(err, socket.SetKeepAlive(fd, o.keepAlive, o.keepAlive, keepAliveProbes))
+		}
 	}
 	if o.recvBuffer > 0 {
 		err = errors.Join(err, socket.SetRecvBuffer(fd, o.recvBuffer))

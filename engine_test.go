@@ -159,7 +159,6 @@ func TestRunRejectsOptions(t *testing.T) {
 		name string
 		opt  Option
 	}{
-		{name: "zero loops", opt: WithLoops(0)},
 		{name: "negative loops", opt: WithLoops(-1)},
 		{name: "tiny read buffer", opt: WithReadBufferSize(10)},
 		{name: "negative read buffer", opt: WithReadBufferSize(-1)},

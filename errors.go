@@ -1,8 +1,12 @@
+//go:build linux
+
 package evloop
 
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
 )
 
 var (
@@ -12,11 +16,13 @@ var (
 	// ErrEngineStopped: the engine is stopping or stopped.
 	ErrEngineStopped = errors.New("evloop: engine stopped")
 	// ErrUnsupportedNetwork: the address names a network the engine cannot
-	// serve (evloop serves tcp, tcp4, tcp6 and unix streams).
+	// serve (evloop serves tcp, tcp4, tcp6 and unix streams; udp, udp4,
+	// udp6, unixgram and unixpacket are recognised and refused).
 	ErrUnsupportedNetwork = errors.New("evloop: unsupported network")
 	// ErrShortBuffer: Peek or Next asked for more bytes than are buffered;
-	// the call returned what there is.
-	ErrShortBuffer = errors.New("evloop: fewer bytes buffered than requested")
+	// the call returned what there is. It also matches io.ErrShortBuffer
+	// with errors.Is, as handlers written for gnet expect.
+	ErrShortBuffer error = &aliasError{msg: "evloop: fewer bytes buffered than requested", alias: io.ErrShortBuffer}
 	// ErrNegativeSize: a negative count was passed where a size is needed.
 	ErrNegativeSize = errors.New("evloop: negative size")
 	// ErrPoolOverload: every goroutine of the engine's pool is busy; the
@@ -58,4 +64,21 @@ func (e *PanicError) Error() string { return fmt.Sprintf("evloop: handler panick
 func (e *PanicError) Unwrap() error {
 	err, _ := e.Value.(error)
 	return err
+}
+
+// aliasError is a sentinel of its own that errors.Is also matches against
+// a standard one, so code written for either works.
+type aliasError struct {
+	msg   string
+	alias error
+}
+
+func (e *aliasError) Error() string        { return e.msg }
+func (e *aliasError) Is(target error) bool { return target == e.alias }
+
+// listenError is the error Run returns for an address it cannot listen on:
+// a *net.OpError, as net.Listen returns, with Op "listen". network is ""
+// when the address did not parse far enough to name one.
+func listenError(network string, err error) error {
+	return &net.OpError{Op: "listen", Net: network, Err: err}
 }

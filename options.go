@@ -1,3 +1,5 @@
+//go:build linux
+
 package evloop
 
 import (
@@ -112,14 +114,20 @@ const maxOutboundLimit = 1 << 30
 
 // normalize validates the options once, at Run.
 func (o *options) normalize() error {
+	if o.loops == 0 {
+		o.loops = runtime.GOMAXPROCS(0)
+	}
 	switch {
-	case o.loops <= 0:
-		return fmt.Errorf("%w: loops must be positive, got %d", ErrInvalidOption, o.loops)
+	case o.loops < 0:
+		return fmt.Errorf("%w: loops must not be negative, got %d", ErrInvalidOption, o.loops)
 	case o.readBufferSize < 512:
 		return fmt.Errorf("%w: read buffer must be at least 512 bytes, got %d", ErrInvalidOption, o.readBufferSize)
 	case o.lb < RoundRobin || o.lb > SourceAddrHash:
 		return fmt.Errorf("%w: unknown load balancing %v", ErrInvalidOption, o.lb)
-	case o.keepAlive < 0 || o.recvBuffer < 0 || o.sendBuffer < 0 || o.backlog < 0:
+	case o.keepAlive != 0 && (o.keepAlive < time.Second || o.keepAlive > maxKeepAlive):
+		return fmt.Errorf("%w: keepalive must be 0 (off) or between 1s and %v, got %v",
+			ErrInvalidOption, maxKeepAlive, o.keepAlive)
+	case o.recvBuffer < 0 || o.sendBuffer < 0 || o.backlog < 0:
 		return fmt.Errorf("%w: negative socket option", ErrInvalidOption)
 	case o.pool == nil && o.poolSize <= 0:
 		return fmt.Errorf("%w: pool size must be positive, got %d", ErrInvalidOption, o.poolSize)
@@ -141,9 +149,10 @@ func (o *options) normalize() error {
 	return nil
 }
 
-// WithLoops sets the number of event loops (default runtime.GOMAXPROCS(0)).
-// More loops than Ps do not add parallelism: they only delay the goroutines
-// that share those Ps.
+// WithLoops sets the number of event loops (default, and with n == 0:
+// runtime.GOMAXPROCS(0); a negative n makes Run fail with
+// ErrInvalidOption). More loops than Ps do not add parallelism: they only
+// delay the goroutines that share those Ps.
 func WithLoops(n int) Option { return func(o *options) { o.loops = n } }
 
 // WithLockOSThread pins each loop goroutine to its own OS thread, for
@@ -169,12 +178,27 @@ func WithLoadBalancing(lb LoadBalancing) Option { return func(o *options) { o.lb
 // DefaultReadBufferSize, minimum 512 bytes).
 func WithReadBufferSize(n int) Option { return func(o *options) { o.readBufferSize = n } }
 
-// WithTCPNoDelay sets TCP_NODELAY on accepted connections (default on:
-// request/response protocols want their small writes sent now).
+// WithTCPNoDelay sets TCP_NODELAY on accepted TCP connections (default on:
+// request/response protocols want their small writes sent now); off leaves
+// the kernel's default, Nagle's algorithm. Unix-socket connections are left
+// alone.
 func WithTCPNoDelay(on bool) Option { return func(o *options) { o.noDelay = on } }
 
-// WithTCPKeepAlive enables TCP keepalive on accepted connections with the
-// given idle time and probe interval (default 0: off).
+// WithTCPKeepAlive's bounds and probe count: the kernel takes TCP_KEEPIDLE
+// and TCP_KEEPINTVL in whole seconds, at most 32767.
+const (
+	maxKeepAlive    = 32767 * time.Second
+	keepAliveProbes = 9
+)
+
+// WithTCPKeepAlive enables TCP keepalive on accepted TCP connections
+// (default 0: off). The one value d is both the idle time before the first
+// probe (TCP_KEEPIDLE) and the interval between probes (TCP_KEEPINTVL); a
+// connection is dropped after 9 unanswered probes (TCP_KEEPCNT), so a dead
+// peer is noticed about 10*d after its last packet. The kernel counts in
+// whole seconds: d is rounded up to a whole second, and Run fails with
+// ErrInvalidOption unless d is 0 or between 1s and 32767s (about 9 hours).
+// Unix-socket connections are left alone.
 func WithTCPKeepAlive(d time.Duration) Option { return func(o *options) { o.keepAlive = d } }
 
 // WithSocketRecvBuffer sets SO_RCVBUF on accepted connections (default 0:

@@ -1,3 +1,5 @@
+//go:build linux
+
 package evloop
 
 import "github.com/evloop/evloop/poller"

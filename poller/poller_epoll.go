@@ -58,8 +58,10 @@ type Poller struct {
 	// closeMu makes Close wait for a Wake that is writing, and closed makes
 	// later Wakes write nothing: after Close the eventfd's number may belong
 	// to any new file, and 8 stray bytes written there would corrupt it.
+	// closed is atomic because a Wake that finds a wake already pending
+	// reads it without the lock.
 	closeMu   sync.RWMutex
-	closed    bool
+	closed    atomic.Bool
 	events    []unix.EpollEvent
 	underused int
 	wakeBuf   [8]byte
@@ -96,7 +98,7 @@ func Open() (*Poller, error) {
 // after its last Wait. A Wake after Close does nothing and returns ErrClosed.
 func (p *Poller) Close() error {
 	p.closeMu.Lock()
-	p.closed = true
+	p.closed.Store(true)
 	p.closeMu.Unlock()
 	return errors.Join(closeFD(p.wakefd), closeFD(p.epfd))
 }
@@ -224,11 +226,16 @@ func (p *Poller) consumeWake() {
 // per loop iteration, and only that one write takes the read lock.
 func (p *Poller) Wake() error {
 	if p.wakePending.Load() != 0 || !p.wakePending.CompareAndSwap(0, 1) {
+		// A wake is pending, but Close may have come since: the flag is
+		// never cleared once nobody Waits, so it alone cannot say nil.
+		if p.closed.Load() {
+			return ErrClosed
+		}
 		return nil
 	}
 	p.closeMu.RLock()
 	defer p.closeMu.RUnlock()
-	if p.closed {
+	if p.closed.Load() {
 		return ErrClosed
 	}
 	for {

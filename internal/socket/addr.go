@@ -18,8 +18,9 @@ import (
 //	"unix:///tmp/x.sock"   -> ("unix", "/tmp/x.sock")
 //	"unix://@name"         -> ("unix", "@name")          Linux abstract socket
 //
-// Schemes are tcp, tcp4, tcp6, udp, udp4, udp6 and unix, matched without
-// regard to case. Inet addresses need a numeric port in 0..65535 (0 asks for
+// Schemes are tcp, tcp4, tcp6, udp, udp4, udp6, unix, unixgram and
+// unixpacket (package net's network names), matched without regard to
+// case; which of them a caller serves is its own decision (see IsStream). Inet addresses need a numeric port in 0..65535 (0 asks for
 // an ephemeral port); the host may be empty, a name, an IPv4 address or a
 // bracketed IPv6 address with an optional zone. Host names are not resolved
 // here. Errors wrap ErrBadAddress and quote the input.
@@ -35,7 +36,7 @@ func ParseAddr(s string) (network, address string, err error) {
 		if p := hostPortProblem(address); p != "" {
 			return "", "", fmt.Errorf("%w %q: %s", ErrBadAddress, s, p)
 		}
-	case "unix":
+	case "unix", "unixgram", "unixpacket":
 		if p := unixPathProblem(address); p != "" {
 			return "", "", fmt.Errorf("%w %q: %s", ErrBadAddress, s, p)
 		}

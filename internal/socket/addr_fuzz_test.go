@@ -56,7 +56,7 @@ func FuzzParseAddr(f *testing.F) {
 			t.Fatalf("ParseAddr(%q) = (%q, %q), but with the scheme spelled out: (%q, %q, %v)", s, network, address, n2, a2, err)
 		}
 		switch network {
-		case "unix":
+		case "unix", "unixgram", "unixpacket":
 			if address == "" || address == "@" || strings.IndexByte(address, 0) >= 0 {
 				t.Fatalf("ParseAddr(%q) accepted the unusable unix path %q", s, address)
 			}

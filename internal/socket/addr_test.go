@@ -29,6 +29,8 @@ func TestParseAddr(t *testing.T) {
 		{name: "unix path", in: "unix:///tmp/x.sock", wantNetwork: "unix", wantAddress: "/tmp/x.sock"},
 		{name: "unix relative", in: "unix://x.sock", wantNetwork: "unix", wantAddress: "x.sock"},
 		{name: "unix abstract", in: "unix://@name", wantNetwork: "unix", wantAddress: "@name"},
+		{name: "unixgram", in: "unixgram:///tmp/g.sock", wantNetwork: "unixgram", wantAddress: "/tmp/g.sock"},
+		{name: "unixpacket", in: "UNIXPACKET://@p", wantNetwork: "unixpacket", wantAddress: "@p"},
 
 		{name: "empty", in: "", wantErr: "empty address"},
 		{name: "scheme only", in: "tcp://", wantErr: "empty address"},
@@ -49,6 +51,7 @@ func TestParseAddr(t *testing.T) {
 		{name: "unix empty", in: "unix://", wantErr: "empty unix socket path"},
 		{name: "unix abstract empty", in: "unix://@", wantErr: "empty abstract socket name"},
 		{name: "unix NUL", in: "unix:///tmp/a\x00b", wantErr: "NUL byte"},
+		{name: "unixgram empty", in: "unixgram://", wantErr: "empty unix socket path"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

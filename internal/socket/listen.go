@@ -64,29 +64,33 @@ type Listener struct {
 // closed at once); any other file is left alone and bind fails.
 // Names starting with '@' are Linux abstract sockets and have no file.
 //
-// On failure every fd Listen created is closed. Errors wrap ErrBadNetwork,
+// On failure every fd Listen created is closed. Errors are *net.OpError
+// values, as net.Listen returns: Op "listen", Net network, Addr the
+// address once it resolved (nil before), and Err wrapping ErrBadNetwork,
 // ErrBadAddress, ErrBadOption or an *os.SyscallError. Safe from any
 // goroutine, but a stale-file check racing another Listen on the same path
 // cannot be made atomic.
 func Listen(network, address string, o Options) (*Listener, error) {
-	l, err := listen(network, address, o)
+	l, addr, err := listen(network, address, o)
 	if err != nil {
-		return nil, fmt.Errorf("socket: listen %s %s: %w", network, address, err)
+		return nil, &net.OpError{Op: "listen", Net: network, Addr: addr, Err: err}
 	}
 	return l, nil
 }
 
-func listen(network, address string, o Options) (*Listener, error) {
+// listen returns the resolved address, when it got that far, for the
+// error.
+func listen(network, address string, o Options) (*Listener, net.Addr, error) {
 	if o.Backlog < 0 || o.RecvBuffer < 0 || o.SendBuffer < 0 {
-		return nil, fmt.Errorf("%w: negative Backlog, RecvBuffer or SendBuffer", ErrBadOption)
+		return nil, nil, fmt.Errorf("%w: negative Backlog, RecvBuffer or SendBuffer", ErrBadOption)
 	}
 	ep, err := resolve(network, address)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if ep.family == unix.AF_UNIX {
 		if err := clearStale(ep.path); err != nil {
-			return nil, err
+			return nil, ep.addr, err
 		}
 	}
 	typ := unix.SOCK_DGRAM
@@ -95,17 +99,17 @@ func listen(network, address string, o Options) (*Listener, error) {
 	}
 	fd, err := SocketFunc(ep.family, typ|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil && ep.dual && errors.Is(err, unix.EAFNOSUPPORT) {
-		ep = endpoint{family: unix.AF_INET, sa: &unix.SockaddrInet4{Port: ep.port}, port: ep.port}
+		ep = endpoint{family: unix.AF_INET, sa: &unix.SockaddrInet4{Port: ep.port}, port: ep.port, addr: ep.addr}
 		fd, err = SocketFunc(ep.family, typ|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	}
 	if err != nil {
-		return nil, os.NewSyscallError("socket", err)
+		return nil, ep.addr, os.NewSyscallError("socket", err)
 	}
 	l := &Listener{FD: fd, Network: network}
 	if err := l.setup(ep, o, typ == unix.SOCK_STREAM); err != nil {
-		return nil, errors.Join(err, l.Close())
+		return nil, ep.addr, errors.Join(err, l.Close())
 	}
-	return l, nil
+	return l, nil, nil
 }
 
 func (l *Listener) setup(ep endpoint, o Options, stream bool) error {

@@ -196,7 +196,7 @@ func TestListenErrors(t *testing.T) {
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("Listen(%q, %q) error = %v, want it to wrap %v", tt.network, tt.address, err, tt.want)
 			}
-			if !strings.HasPrefix(err.Error(), "socket: listen "+tt.network) {
+			if !strings.HasPrefix(err.Error(), "listen "+tt.network) {
 				t.Errorf("error %q does not name the operation and network", err)
 			}
 		})

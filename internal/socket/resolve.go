@@ -21,6 +21,7 @@ type endpoint struct {
 	dual   bool
 	port   int    // inet only, for the IPv4 fallback of a dual-stack socket
 	path   string // unix only
+	addr   net.Addr
 }
 
 // resolve follows package net's choice of family: "tcp4"/"udp4" are IPv4,
@@ -31,6 +32,7 @@ func resolve(network, address string) (endpoint, error) {
 		ip   net.IP
 		port int
 		zone string
+		addr net.Addr
 	)
 	switch network {
 	case "tcp", "tcp4", "tcp6":
@@ -38,13 +40,13 @@ func resolve(network, address string) (endpoint, error) {
 		if err != nil {
 			return endpoint{}, fmt.Errorf("%w: %w", ErrBadAddress, err)
 		}
-		ip, port, zone = a.IP, a.Port, a.Zone
+		ip, port, zone, addr = a.IP, a.Port, a.Zone, a
 	case "udp", "udp4", "udp6":
 		a, err := net.ResolveUDPAddr(network, address)
 		if err != nil {
 			return endpoint{}, fmt.Errorf("%w: %w", ErrBadAddress, err)
 		}
-		ip, port, zone = a.IP, a.Port, a.Zone
+		ip, port, zone, addr = a.IP, a.Port, a.Zone, a
 	case "unix":
 		a, err := net.ResolveUnixAddr(network, address)
 		if err != nil {
@@ -54,11 +56,11 @@ func resolve(network, address string) (endpoint, error) {
 		if err != nil {
 			return endpoint{}, err
 		}
-		return endpoint{family: unix.AF_UNIX, sa: sa, path: address}, nil
+		return endpoint{family: unix.AF_UNIX, sa: sa, path: address, addr: a}, nil
 	default:
 		return endpoint{}, fmt.Errorf("%w %q", ErrBadNetwork, network)
 	}
-	ep := endpoint{family: unix.AF_INET6, port: port}
+	ep := endpoint{family: unix.AF_INET6, port: port, addr: addr}
 	switch {
 	case strings.HasSuffix(network, "4"):
 		ep.family = unix.AF_INET
@@ -105,7 +107,8 @@ func clearStale(path string) error {
 	switch {
 	case err == nil, errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EINPROGRESS):
 		// Connected, or queued behind a full backlog: someone is listening.
-		return fmt.Errorf("a live listener holds the path: %w", unix.EADDRINUSE)
+		// Report what bind(2) itself says of a path that exists.
+		return os.NewSyscallError("bind", unix.EADDRINUSE)
 	case errors.Is(err, unix.ECONNREFUSED):
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
