@@ -267,9 +267,17 @@ func WithOutboundLimit(n int) Option { return func(o *options) { o.outLimit = n 
 func WithInboundLimit(n int) Option { return func(o *options) { o.inLimit = n } }
 
 // WithHalfClose keeps a connection open for writing after its peer shuts
-// down its writing side (default off: the connection closes once its
-// pending output is flushed). The handler learns of it through
+// down its writing side (default off). The handler learns of it through
 // ReadCloseHandler and closes the connection when it is done.
+//
+// Off, the peer's FIN closes the connection as soon as the output already
+// written is flushed: right for handlers that answer on the loop, whose
+// replies are written before the FIN is even read. A handler that answers
+// from the pool (Execute, Submit) should turn it on: otherwise replies its
+// jobs produce after a client's FIN (nc -N, a here-document piped into a
+// socket, any client that sends its last request and shuts down its side)
+// find the connection closed and are lost with ErrClosed, where std net
+// would still deliver them. examples/echo -blocking shows the pattern.
 func WithHalfClose(on bool) Option { return func(o *options) { o.halfClose = on } }
 
 // WithStopTimeout bounds the drain of a stop that comes with no context of
