@@ -410,10 +410,12 @@ func TestFlowOutboundLimit(t *testing.T) {
 			if _, err := nc.Write([]byte("g")); err != nil {
 				t.Fatal(err)
 			}
+			accepted := 0 // bytes the writes before the failing one queued
 			if tt.mode == fcCapAsync {
-				fcAsyncPastCap(t, c)
+				accepted = fcAsyncPastCap(t, c)
 			} else {
 				res := tbRecv(t, h.writes, 5*time.Second, "the writes")
+				accepted = res.accepted
 				t.Logf("%s: %d bytes accepted, then Write = %d, %v", tt.mode, res.accepted, res.n, res.err)
 				if !errors.Is(res.err, ErrOutboundFull) {
 					t.Errorf("the write past the cap returned %v, want ErrOutboundFull", res.err)
@@ -428,21 +430,51 @@ func TestFlowOutboundLimit(t *testing.T) {
 			if err := tbRecv(t, h.closes, 5*time.Second, "OnClose"); !errors.Is(err, ErrOutboundFull) {
 				t.Errorf("OnClose(%v), want ErrOutboundFull", err)
 			}
-			// What the client sees of a connection closed for overflowing.
+			// The client sees the connection reset, never an orderly EOF
+			// that would pass the cut stream off as complete; what arrived
+			// before is a prefix of what was accepted.
 			if err := nc.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
 				t.Fatal(err)
 			}
-			got, err := io.Copy(io.Discard, nc)
+			got, err := fcReadChunks(nc, accepted)
 			t.Logf("client then read %d bytes and %v", got, err)
+			if !itIsReset(err) {
+				t.Errorf("client read %d bytes, then %v; want a reset (ECONNRESET) for a connection closed with output dropped", got, err)
+			}
 		})
+	}
+}
+
+// fcReadChunks reads until an error and checks that what arrives is the
+// stream of 64 KiB itPattern(0, fcChunk) chunks the cap tests write, no
+// longer than accepted bytes. It returns the count and the error that
+// ended the read (io.EOF included), or the first mismatch.
+func fcReadChunks(r io.Reader, accepted int) (int, error) {
+	buf := make([]byte, fcChunk)
+	got := 0
+	for {
+		k, err := r.Read(buf)
+		for i, b := range buf[:k] {
+			if want := itPatternByte((got + i) % fcChunk); b != want {
+				return got + i, fmt.Errorf("byte %d is %#x, want %#x", got+i, b, want)
+			}
+		}
+		got += k
+		if got > accepted {
+			return got, fmt.Errorf("read %d bytes, more than the %d the writes queued", got, accepted)
+		}
+		if err != nil {
+			return got, err
+		}
 	}
 }
 
 // fcAsyncPastCap sends 64 KiB AsyncWrites on c from the test goroutine,
 // each after the previous one's callback, until a callback reports an
 // error: it must be ErrOutboundFull; a later AsyncWrite is refused with
-// ErrClosed or reports it.
-func fcAsyncPastCap(tb testing.TB, c Conn) {
+// ErrClosed or reports it. It returns the bytes accepted before the
+// failure.
+func fcAsyncPastCap(tb testing.TB, c Conn) int {
 	tb.Helper()
 	chunk := itPattern(0, fcChunk)
 	write := func() (refused, reported error) {
@@ -472,6 +504,7 @@ func fcAsyncPastCap(tb testing.TB, c Conn) {
 	if err := errors.Join(refused, reported); !errors.Is(err, ErrClosed) {
 		tb.Errorf("AsyncWrite after the overflow: returned %v, reported %v; want ErrClosed", refused, reported)
 	}
+	return accepted
 }
 
 // fcHoarder leaves every received byte unread until told to consume, then

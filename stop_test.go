@@ -412,20 +412,48 @@ func TestIntegrationAsyncAfterStop(t *testing.T) {
 	}
 }
 
+// itStuckClose writes payload from OnOpen and returns Close, so the
+// connection is closing with its output pending for as long as the client
+// does not read. It hands the connection to the test from OnOpen and counts
+// OnClose calls.
+type itStuckClose struct {
+	BaseHandler
+	payload []byte
+	opened  chan Conn
+	closes  atomic.Int64
+	closed  chan error
+}
+
+func (h *itStuckClose) OnOpen(c Conn) ([]byte, Action) {
+	h.opened <- c
+	return h.payload, Close
+}
+
+func (h *itStuckClose) OnClose(_ Conn, err error) Action {
+	h.closes.Add(1)
+	select {
+	case h.closed <- err:
+	default:
+	}
+	return None
+}
+
 // TestIntegrationStopWithStuckClose stops an engine holding a connection
 // that was closed with output pending to a client that never reads: the
-// drain gives up when ctx ends, the connection is closed anyway (OnClose
-// once), and Run returns nil.
+// drain gives up when ctx ends, so Stop reports ctx's error; the connection
+// is closed anyway, with exactly one OnClose; and Run returns nil.
 func TestIntegrationStopWithStuckClose(t *testing.T) {
-	closed := make(chan error, 1)
-	h := &itCloseAfterWrite{mode: itCloseByAction, payload: itPattern(0, 16<<20), closed: closed}
+	h := &itStuckClose{payload: itPattern(0, 16<<20), opened: make(chan Conn, 1), closed: make(chan error, 1)}
 	s := startEngine(t, h, "tcp://127.0.0.1:0", WithLoops(1))
 	nc := s.dial(t)
-	time.Sleep(100 * time.Millisecond) // OnOpen ran and filled every buffer
-	select {
-	case err := <-closed:
-		t.Fatalf("OnClose(%v) ran while 16 MiB could not be sent", err)
-	default:
+	c := tbRecv(t, h.opened, 5*time.Second, "OnOpen")
+	// The Close action takes effect when OnOpen returns: from then on the
+	// connection refuses calls from other goroutines.
+	if !itEventually(5*time.Second, func() bool { return errors.Is(c.Wake(nil), ErrClosed) }) {
+		t.Fatal("the connection did not start closing after its Close action")
+	}
+	if n := h.closes.Load(); n != 0 {
+		t.Fatalf("OnClose ran %d times while 16 MiB could not be sent", n)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
@@ -436,16 +464,14 @@ func TestIntegrationStopWithStuckClose(t *testing.T) {
 	}
 	select {
 	case err := <-stopErr:
-		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("Stop = %v, want nil or context.DeadlineExceeded", err)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Stop = %v, want context.DeadlineExceeded: the drain was cut short by ctx", err)
 		}
 	case <-time.After(5 * time.Second):
 		t.Error("Stop did not return")
 	}
-	select {
-	case <-closed:
-	default:
-		t.Error("OnClose did not run for the connection that could not flush")
+	if n := h.closes.Load(); n != 1 {
+		t.Errorf("OnClose ran %d times for the connection that could not flush, want 1", n)
 	}
 	if n := s.eng.CountConnections(); n != 0 {
 		t.Errorf("CountConnections() = %d after Stop, want 0", n)

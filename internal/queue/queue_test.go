@@ -2,6 +2,7 @@ package queue
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -295,31 +296,70 @@ func TestCloseRejectsLaterPushes(t *testing.T) {
 
 // TestCloseRacesProducers: whatever Push accepted is seen exactly once,
 // whatever it refused is not, however Close interleaves with producers.
+// Every producer has a push accepted before Close and keeps pushing until
+// one is refused, so pushes race Close on both sides of it.
 func TestCloseRacesProducers(t *testing.T) {
+	const producers = 4
+	const maxPushes = 1 << 20 // per producer; Close comes long before
 	w := newChanWaker()
 	q := New[task](w, 0, 0)
-	var accepted atomic.Int64
+	var accepted, refused atomic.Int64
+	started := make(chan struct{}, producers) // a producer's first accepted push
+	errs := make(chan error, producers)
 	var wg sync.WaitGroup
-	for p := 0; p < 4; p++ {
+	for p := 0; p < producers; p++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := 0; i < 5000; i++ {
-				if q.Push(task{seq: i}) == nil {
-					accepted.Add(1)
+			for i := 0; i < maxPushes; i++ {
+				switch err := q.Push(task{producer: p, seq: i}); {
+				case err == nil:
+					if accepted.Add(1); i == 0 {
+						started <- struct{}{}
+					}
+				case errors.Is(err, ErrClosed):
+					refused.Add(1)
+					if i == 0 {
+						errs <- fmt.Errorf("producer %d: first push refused", p)
+					}
+					return
+				default:
+					errs <- fmt.Errorf("producer %d: Push = %v", p, err)
+					return
 				}
 			}
+			errs <- fmt.Errorf("producer %d: %d pushes accepted and none refused after Close", p, maxPushes)
 		}()
 	}
-	rec := &recorder{}
+	rec := &recorder{next: make([]int, producers)}
+	for range producers {
+		select {
+		case <-started:
+		case <-time.After(10 * time.Second):
+			q.Close()
+			wg.Wait()
+			t.Fatal("a producer had no push accepted within 10s")
+		}
+	}
 	for i := 0; i < 50; i++ {
 		q.Drain(rec)
 	}
 	q.Close()
 	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 	seen := 0
 	q.Pending(func(*task) { seen++ })
 	if got := int64(rec.ran + seen); got != accepted.Load() {
 		t.Fatalf("saw %d tasks, Push accepted %d", got, accepted.Load())
 	}
+	if len(rec.errs) > 0 {
+		t.Errorf("drained out of order or twice: %v", rec.errs)
+	}
+	if n := refused.Load(); n != producers {
+		t.Errorf("%d pushes refused, want one per producer (%d)", n, producers)
+	}
+	t.Logf("%d pushes accepted (%d run, %d pending at Close), %d refused", accepted.Load(), rec.ran, seen, refused.Load())
 }
