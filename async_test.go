@@ -128,13 +128,19 @@ func (k *itRaceCounters) hammer(rc itRaceConn, g, round, limit int, stop <-chan 
 }
 
 // TestIntegrationAsyncWriteCloseRace has 32 goroutines AsyncWrite "STALE"
-// to, and Close, a connection while its client closes it and at once
-// reconnects, so the server usually gives the new connection the same fd
-// number. The new connection must never get a stray byte, and every
-// AsyncWrite that returned nil must have its callback run exactly once.
+// to, and Close, a connection while its client closes it and reconnects:
+// in even rounds at once, racing the server's close; in odd rounds once
+// OnClose ran, so that the new connection gets the old one's fd number.
+// The new connection must never get a stray byte, and every AsyncWrite
+// that returned nil must have its callback run exactly once. The premise,
+// fd reuse, must hold in at least a quarter of the rounds (the clients'
+// sockets, in this process, compete for the freed numbers): rounds go on,
+// up to four times as many, until it has.
 func TestIntegrationAsyncWriteCloseRace(t *testing.T) {
 	const hammers = 32
 	rounds := itScale(200, 50)
+	wantReused := rounds / 4
+	maxRounds := 4 * rounds
 	limit := itScale(400, 150) // calls per goroutine per round
 	h := &itRaceHandler{opened: make(chan itRaceConn, 4)}
 	s := startEngine(t, h, "tcp://127.0.0.1:0", WithLoops(1))
@@ -152,8 +158,8 @@ func TestIntegrationAsyncWriteCloseRace(t *testing.T) {
 		}
 	}
 	nc, rc := next()
-	reused := 0
-	for round := 0; round < rounds && !t.Failed(); round++ {
+	reused, round := 0, 0
+	for ; (round < rounds || reused < wantReused) && round < maxRounds && !t.Failed(); round++ {
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
 		for g := 0; g < hammers; g++ {
@@ -165,6 +171,9 @@ func TestIntegrationAsyncWriteCloseRace(t *testing.T) {
 		}
 		runtime.Gosched()
 		nc.Close()
+		if round%2 == 1 && !itEventually(5*time.Second, rc.closed.Load) {
+			t.Fatalf("round %d: OnClose did not run within 5s of the client's close", round)
+		}
 		nc2, rc2 := next()
 		if rc2.fd == rc.fd {
 			reused++
@@ -186,7 +195,10 @@ func TestIntegrationAsyncWriteCloseRace(t *testing.T) {
 		wg.Wait()
 		nc, rc = nc2, rc2
 	}
-	t.Logf("the new connection reused the old one's fd number in %d of %d rounds", reused, rounds)
+	t.Logf("the new connection reused the old one's fd number in %d of %d rounds", reused, round)
+	if reused < wantReused {
+		t.Errorf("the new connection reused the old one's fd number in only %d of %d rounds, want %d: the test did not race stale writes against a reused fd", reused, round, wantReused)
+	}
 	t.Logf("AsyncWrite: %d returned nil, %d ErrClosed; %d Close calls",
 		k.asyncOK.Load(), k.asyncErr.Load(), k.closeCalls.Load())
 

@@ -9,8 +9,11 @@ import (
 	"os"
 	"runtime"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Flow control tests: a peer that sends but does not read, a relay whose
@@ -33,17 +36,24 @@ type fcWriter struct {
 // write blocked by flow control then returns what it sent, so sent is
 // exactly the stream's length.
 func fcStartWriter(nc net.Conn, total int, until time.Time) *fcWriter {
+	return fcStartWriterFrom(nc, 0, total, until)
+}
+
+// fcStartWriterFrom is fcStartWriter for the stream from offset from on,
+// after fcFill wrote its start.
+func fcStartWriterFrom(nc net.Conn, from, total int, until time.Time) *fcWriter {
 	w := &fcWriter{done: make(chan error, 1)}
-	go func() { w.done <- w.run(nc, total, until) }()
+	w.sent.Store(int64(from))
+	go func() { w.done <- w.run(nc, from, total, until) }()
 	return w
 }
 
-func (w *fcWriter) run(nc net.Conn, total int, until time.Time) error {
+func (w *fcWriter) run(nc net.Conn, from, total int, until time.Time) error {
 	if err := nc.SetWriteDeadline(until); err != nil {
 		return err
 	}
 	buf := make([]byte, fcChunk)
-	for off := 0; off < total; {
+	for off := from; off < total; {
 		n := min(len(buf), total-off)
 		for i := range buf[:n] {
 			buf[i] = itPatternByte(off + i)
@@ -72,22 +82,77 @@ func (w *fcWriter) wait(timeout time.Duration) error {
 	}
 }
 
-// fcWaitFlat waits until v has not changed for flat, polling within a
-// total of within, and reports whether it went flat.
-func fcWaitFlat(v *atomic.Int64, flat, within time.Duration) bool {
-	deadline := time.Now().Add(within)
-	last, since := v.Load(), time.Now()
-	for time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-		if cur := v.Load(); cur != last {
-			last, since = cur, time.Now()
-			continue
+// fcFill writes the pattern stream from offset off to nc, on the calling
+// goroutine and without blocking, until total or until the socket stays
+// full: a write fails with EAGAIN and the socket does not become writable
+// within idle. It returns the new offset and whether it stopped on a full
+// socket. Backpressure is proved from the socket this way: the client
+// cannot write more than the buffers along the way hold, however long it
+// tries; idle only bounds how long it tries.
+func fcFill(nc net.Conn, off, total int, idle time.Duration) (int, bool, error) {
+	rc, err := nc.(syscall.Conn).SyscallConn()
+	if err != nil {
+		return off, false, err
+	}
+	buf := make([]byte, fcChunk)
+	for off < total {
+		n := min(len(buf), total-off)
+		for i := range buf[:n] {
+			buf[i] = itPatternByte(off + i)
 		}
-		if time.Since(since) >= flat {
-			return true
+		var k int
+		var werr error
+		if err := rc.Write(func(fd uintptr) bool {
+			k, werr = unix.Write(int(fd), buf[:n])
+			return true // one attempt: never park in the runtime's poller
+		}); err != nil {
+			return off, false, err
+		}
+		switch {
+		case werr == nil:
+			off += k
+		case werr == unix.EINTR:
+		case werr == unix.EAGAIN:
+			writable, err := fcPollWritable(rc, idle)
+			if err != nil {
+				return off, false, err
+			}
+			if !writable {
+				return off, true, nil
+			}
+		default:
+			return off, false, fmt.Errorf("client write after %d bytes: %w", off, werr)
 		}
 	}
-	return false
+	return off, false, nil
+}
+
+// fcPollWritable waits up to idle for the socket to have room, with
+// poll(2), retrying the signals the runtime sends its threads.
+func fcPollWritable(rc syscall.RawConn, idle time.Duration) (bool, error) {
+	var writable bool
+	var perr error
+	err := rc.Control(func(fd uintptr) {
+		deadline := time.Now().Add(idle)
+		for {
+			fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+			ms := int((time.Until(deadline) + time.Millisecond - 1) / time.Millisecond)
+			n, err := unix.Poll(fds, max(ms, 0))
+			switch {
+			case err == unix.EINTR:
+				continue
+			case err != nil:
+				perr = os.NewSyscallError("poll", err)
+			default:
+				writable = n > 0 && fds[0].Revents&unix.POLLOUT != 0
+				if n > 0 && !writable {
+					perr = fmt.Errorf("poll: revents %#x", fds[0].Revents)
+				}
+			}
+			return
+		}
+	})
+	return writable, errors.Join(err, perr)
 }
 
 // fcRaise stores v in peak if it is larger.
@@ -410,10 +475,12 @@ func TestFlowOutboundLimit(t *testing.T) {
 			if _, err := nc.Write([]byte("g")); err != nil {
 				t.Fatal(err)
 			}
+			accepted := 0 // bytes the writes before the failing one queued
 			if tt.mode == fcCapAsync {
-				fcAsyncPastCap(t, c)
+				accepted = fcAsyncPastCap(t, c)
 			} else {
 				res := tbRecv(t, h.writes, 5*time.Second, "the writes")
+				accepted = res.accepted
 				t.Logf("%s: %d bytes accepted, then Write = %d, %v", tt.mode, res.accepted, res.n, res.err)
 				if !errors.Is(res.err, ErrOutboundFull) {
 					t.Errorf("the write past the cap returned %v, want ErrOutboundFull", res.err)
@@ -436,21 +503,51 @@ func TestFlowOutboundLimit(t *testing.T) {
 			if err := tbRecv(t, h.closes, 5*time.Second, "OnClose"); !errors.Is(err, ErrOutboundFull) {
 				t.Errorf("OnClose(%v), want ErrOutboundFull", err)
 			}
-			// What the client sees of a connection closed for overflowing.
+			// The client sees the connection reset, never an orderly EOF
+			// that would pass the cut stream off as complete; what arrived
+			// before is a prefix of what was accepted.
 			if err := nc.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
 				t.Fatal(err)
 			}
-			got, err := io.Copy(io.Discard, nc)
+			got, err := fcReadChunks(nc, accepted)
 			t.Logf("client then read %d bytes and %v", got, err)
+			if !itIsReset(err) {
+				t.Errorf("client read %d bytes, then %v; want a reset (ECONNRESET) for a connection closed with output dropped", got, err)
+			}
 		})
+	}
+}
+
+// fcReadChunks reads until an error and checks that what arrives is the
+// stream of 64 KiB itPattern(0, fcChunk) chunks the cap tests write, no
+// longer than accepted bytes. It returns the count and the error that
+// ended the read (io.EOF included), or the first mismatch.
+func fcReadChunks(r io.Reader, accepted int) (int, error) {
+	buf := make([]byte, fcChunk)
+	got := 0
+	for {
+		k, err := r.Read(buf)
+		for i, b := range buf[:k] {
+			if want := itPatternByte((got + i) % fcChunk); b != want {
+				return got + i, fmt.Errorf("byte %d is %#x, want %#x", got+i, b, want)
+			}
+		}
+		got += k
+		if got > accepted {
+			return got, fmt.Errorf("read %d bytes, more than the %d the writes queued", got, accepted)
+		}
+		if err != nil {
+			return got, err
+		}
 	}
 }
 
 // fcAsyncPastCap sends 64 KiB AsyncWrites on c from the test goroutine,
 // each after the previous one's callback, until a callback reports an
 // error: it must be ErrOutboundFull; a later AsyncWrite is refused with
-// ErrClosed or reports it.
-func fcAsyncPastCap(tb testing.TB, c Conn) {
+// ErrClosed or reports it. It returns the bytes accepted before the
+// failure.
+func fcAsyncPastCap(tb testing.TB, c Conn) int {
 	tb.Helper()
 	chunk := itPattern(0, fcChunk)
 	write := func() (refused, reported error) {
@@ -482,6 +579,7 @@ func fcAsyncPastCap(tb testing.TB, c Conn) {
 	if !errors.Is(refused, ErrOutboundFull) || reported != nil {
 		tb.Errorf("AsyncWrite after the refusal: returned %v, reported %v; want ErrOutboundFull again", refused, reported)
 	}
+	return accepted
 }
 
 // fcHoarder consumes one byte per OnTraffic, leaving the rest unread,
@@ -525,11 +623,23 @@ func (h *fcHoarder) OnClose(_ Conn, err error) Action {
 
 // TestFlowInboundLimit: a handler that consumes almost nothing holds at most
 // about WithInboundLimit bytes: reading pauses there, the loop stays idle
-// and the client's writes block; once the handler consumes, reading
+// and the client's socket stays full; once the handler consumes, reading
 // resumes and every byte arrives in order. Without the limit the buffered
 // count grows with everything the client sends.
+//
+// Backpressure is proved from the socket, not from a quiet interval: the
+// client writes without blocking until its socket stays full, and
+// InboundBuffered, read on the loop before and after it tried to write
+// more, must not change once it reached the limit (reading is off), while
+// what the client got into the kernel stays within the buffers along the
+// way.
 func TestFlowInboundLimit(t *testing.T) {
 	const limit = 256 << 10
+	// What the kernel may hold between the client and the server's inbound
+	// buffer: the client's send buffer, the server's receive buffer (both
+	// set to 64 KiB, which Linux doubles) and what is in flight, with room
+	// to spare; far below the stream.
+	const kernelSlack = 1 << 20
 	total := itScale(8<<20, 3<<20)
 	h := &fcHoarder{conns: make(chan Conn, 1), reports: make(chan itFINReport, 1)}
 	s := startEngine(t, h, "tcp://127.0.0.1:0", WithLoops(1), WithInboundLimit(limit), WithSocketRecvBuffer(64<<10))
@@ -538,32 +648,48 @@ func TestFlowInboundLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := fcRecvConn(t, h.conns)
-	w := fcStartWriter(nc, total, time.Now().Add(60*time.Second))
-	if !fcWaitFlat(&w.sent, 300*time.Millisecond, 10*time.Second) {
-		t.Fatalf("the client kept writing (%d of %d bytes) to a handler that consumes nothing", w.sent.Load(), total)
+
+	// Fill until the server holds the limit: a fill may stop early on a
+	// momentarily full socket while the server is still reading.
+	off, in1 := 0, 0
+	deadline := time.Now().Add(10 * time.Second)
+	for in1 < limit {
+		var err error
+		if off, _, err = fcFill(nc, off, total, 50*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		if _, in1, err = fcLoopBuffers(c, 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if off >= total || time.Now().After(deadline) {
+			t.Fatalf("the client wrote %d of %d bytes and the server holds %d, want it held at the limit %d", off, total, in1, limit)
+		}
 	}
-	_, in1, err := fcLoopBuffers(c, 5*time.Second)
+	// Reading is off now. Try to write more for a while: the socket
+	// stays full, and the loop idles meanwhile.
+	cpu0, wall0 := itCPUTime(t), time.Now()
+	off, full, err := fcFill(nc, off, total, 300*time.Millisecond)
+	cpu, wall := itCPUTime(t)-cpu0, time.Since(wall0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cpu0, wall0 := itCPUTime(t), time.Now()
-	time.Sleep(300 * time.Millisecond)
-	cpu, wall := itCPUTime(t)-cpu0, time.Since(wall0)
 	_, in2, err := fcLoopBuffers(c, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	blockedAt := w.sent.Load()
-	t.Logf("client blocked after %d bytes; InboundBuffered %d then %d, peak %d; CPU %v in %v",
-		blockedAt, in1, in2, h.inPeak.Load(), cpu, wall.Round(time.Millisecond))
+	t.Logf("client held after %d bytes; InboundBuffered %d then %d, peak %d; CPU %v in %v",
+		off, in1, in2, h.inPeak.Load(), cpu, wall.Round(time.Millisecond))
+	if !full || off >= total {
+		t.Errorf("the client wrote %d of %d bytes without its socket staying full: nothing held it back", off, total)
+	}
 	if in2 != in1-1 { // the second look's Wake ran OnTraffic, which nibbled one byte
-		t.Errorf("InboundBuffered went from %d to %d while paused at the limit, want one less", in1, in2)
+		t.Errorf("InboundBuffered went from %d to %d while paused at the limit, want one less: the server kept reading", in1, in2)
 	}
 	if in1 < limit || h.inPeak.Load() > limit+DefaultReadBufferSize {
 		t.Errorf("InboundBuffered %d (peak %d), want between the limit %d and one read above it", in1, h.inPeak.Load(), limit)
 	}
-	if blockedAt >= int64(total) {
-		t.Errorf("the client sent all %d bytes: nothing held it back", total)
+	if off > in2+kernelSlack {
+		t.Errorf("the client got %d bytes into the kernel with the server holding %d: more than the socket buffers (%d) hold", off, in2, kernelSlack)
 	}
 	if cpu > wall/2 {
 		t.Errorf("process used %v CPU in %v while reading was paused: a loop spins", cpu, wall)
@@ -573,6 +699,7 @@ func TestFlowInboundLimit(t *testing.T) {
 	if err := c.Wake(nil); err != nil {
 		t.Fatalf("Wake: %v", err)
 	}
+	w := fcStartWriterFrom(nc, off, total, time.Now().Add(60*time.Second))
 	if err := w.wait(30 * time.Second); err != nil {
 		t.Fatal(err)
 	}

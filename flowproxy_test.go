@@ -42,6 +42,7 @@ type fcRelay struct {
 	sinkGoid  uint64
 
 	sinkPeak atomic.Int64 // the sink's OutboundBuffered, highest seen
+	relayed  atomic.Int64 // bytes read from the source
 
 	// flowMu orders PauseReading and ResumeReading with the state they
 	// follow from: with async they are called from both loops.
@@ -136,6 +137,7 @@ func (h *fcRelay) OnTraffic(c Conn) Action {
 	if len(b) == 0 {
 		return None
 	}
+	h.relayed.Add(int64(len(b)))
 	if !h.async {
 		// One loop serves both: the sink's loop-only methods may be called here.
 		if _, err := sink.Write(b); err != nil {
@@ -240,8 +242,8 @@ func fcReadSlowly(nc net.Conn, n, burst int, pause time.Duration) (int, error) {
 // reads in slow bursts; memory stays bounded and every byte reaches the
 // sink in order. An engine that never calls OnWritable leaves the source
 // paused forever (the sink's read times out); one that ignores
-// PauseReading lets the source's client keep writing (the flat check
-// fails).
+// PauseReading lets the source's client keep writing (its socket never
+// stays full, and the relay reads more while the source should be paused).
 func TestFlowProxyPauseResume(t *testing.T) {
 	const high, low = 256 << 10, 64 << 10
 	total := itScale(24<<20, 6<<20)
@@ -256,8 +258,10 @@ func TestFlowProxyPauseResume(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := &fcRelay{async: tt.async, high: high, low: low, roles: make(chan string, 2), errc: make(chan error, 1)}
+			// Small kernel buffers on the source's side too, so that the
+			// source's client is held back long before the end of the stream.
 			s := fcStartEngine(t, h, WithLoops(tt.loops),
-				WithOutboundWatermarks(high, low), WithSocketSendBuffer(64<<10))
+				WithOutboundWatermarks(high, low), WithSocketSendBuffer(64<<10), WithSocketRecvBuffer(64<<10))
 			sinkNC := s.dial(t)
 			// A small, fixed receive buffer on the sink keeps the kernel
 			// from absorbing megabytes, so the watermarks do the work.
@@ -271,6 +275,9 @@ func TestFlowProxyPauseResume(t *testing.T) {
 				t.Fatalf("role %q, want sink", r)
 			}
 			srcNC := s.dial(t)
+			if err := srcNC.(*net.TCPConn).SetWriteBuffer(64 << 10); err != nil {
+				t.Fatal(err)
+			}
 			if _, err := srcNC.Write([]byte("S")); err != nil {
 				t.Fatal(err)
 			}
@@ -280,14 +287,50 @@ func TestFlowProxyPauseResume(t *testing.T) {
 
 			heap := fcSampleHeap()
 			defer heap.finish()
-			w := fcStartWriter(srcNC, total, time.Now().Add(60*time.Second))
-			if !itEventually(5*time.Second, func() bool { return h.counts().sinkFulls > 0 }) {
-				t.Fatalf("the source was never paused: sink output peaked at %d, source client sent %d", h.sinkPeak.Load(), w.sent.Load())
+			// The source's client writes without blocking until its socket
+			// stays full. Once the sink is full, the source is paused for
+			// good (its client reads nothing, so OnWritable cannot come):
+			// the relayed count, read after the pause reached the source's
+			// loop, must then stay put however much more the client tries
+			// to write, and stay within what the sink side can hold.
+			off := 0
+			deadline := time.Now().Add(10 * time.Second)
+			for h.counts().sinkFulls == 0 {
+				var err error
+				if off, _, err = fcFill(srcNC, off, total, 50*time.Millisecond); err != nil {
+					t.Fatal(err)
+				}
+				if off >= total || time.Now().After(deadline) {
+					t.Fatalf("the source was never paused: sink output peaked at %d, source client sent %d of %d", h.sinkPeak.Load(), off, total)
+				}
 			}
-			if !fcWaitFlat(&w.sent, 300*time.Millisecond, 5*time.Second) {
-				t.Fatalf("the source's client kept writing (%d bytes) although the source is paused", w.sent.Load())
+			src, _ := h.conns()
+			if _, _, err := fcLoopBuffers(src, 5*time.Second); err != nil { // behind the pause in the source loop's queue
+				t.Fatal(err)
 			}
-			blockedAt := w.sent.Load()
+			relayed1 := h.relayed.Load()
+			off, full, err := fcFill(srcNC, off, total, 300*time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := fcLoopBuffers(src, 5*time.Second); err != nil {
+				t.Fatal(err)
+			}
+			relayed2 := h.relayed.Load()
+			if !full || off >= total {
+				t.Fatalf("the source's client wrote %d of %d bytes without its socket staying full, although the source is paused", off, total)
+			}
+			if relayed1 != relayed2 {
+				t.Errorf("the relay read %d more bytes from the source while it was paused", relayed2-relayed1)
+			}
+			// The sink side holds the sink's output (high plus the reads
+			// in flight when it filled, and with async up to high more
+			// queued) and two 64 KiB kernel buffers, doubled by Linux.
+			if bound := int64(3*high + 3*DefaultReadBufferSize + 512<<10); relayed2 > bound {
+				t.Errorf("the relay read %d bytes from the source before it was held, want at most %d: the source was not paused", relayed2, bound)
+			}
+			blockedAt := int64(off)
+			w := fcStartWriterFrom(srcNC, off, total, time.Now().Add(60*time.Second))
 
 			if err := sinkNC.SetReadDeadline(time.Now().Add(20 * time.Second)); err != nil {
 				t.Fatal(err)
@@ -301,8 +344,8 @@ func TestFlowProxyPauseResume(t *testing.T) {
 			}
 			peakHeap := heap.finish()
 			k := h.counts()
-			t.Logf("%d bytes relayed; source client blocked after %d bytes; %+v; sink OutboundBuffered peak %d; heap peak growth %.2f MiB",
-				total, blockedAt, k, h.sinkPeak.Load(), float64(peakHeap)/(1<<20))
+			t.Logf("%d bytes relayed; source client blocked after %d bytes, %d of them read by the relay; %+v; sink OutboundBuffered peak %d; heap peak growth %.2f MiB",
+				total, blockedAt, relayed2, k, h.sinkPeak.Load(), float64(peakHeap)/(1<<20))
 			select {
 			case err := <-h.errc:
 				t.Errorf("handler: %v", err)

@@ -187,10 +187,25 @@ func TestHalfCloseOffFlushesThenCloses(t *testing.T) {
 	if err := itCloseWrite(nc); err != nil {
 		t.Fatal(err)
 	}
-	// Let the server read the FIN while its echo waits for this client: a
-	// connection closing after the FIN refuses calls from other goroutines.
+	// The premise: the server acts on the FIN while its echo is still
+	// pending. A connection closing after the FIN refuses calls from other
+	// goroutines; a probe connection on the same loop then looks, on the
+	// loop, at what is still pending and whether OnClose ran.
 	if !itEventually(5*time.Second, func() bool { return errors.Is(c.Wake(nil), ErrClosed) }) {
-		t.Log("the server did not act on the FIN within 5s while the client was not reading")
+		t.Fatal("the server did not act on the FIN within 5s while the client was not reading")
+	}
+	s.dial(t) // the probe, served by the same loop
+	pc := fcRecvConn(t, h.conns)
+	type pending struct {
+		out    int
+		closed bool
+	}
+	seen := make(chan pending, 1)
+	if err := pc.Wake(func(Conn, error) { seen <- pending{out: c.OutboundBuffered(), closed: len(h.closes) > 0} }); err != nil {
+		t.Fatalf("Wake on the probe: %v", err)
+	}
+	if p := tbRecv(t, seen, 5*time.Second, "the probe"); p.out == 0 || p.closed {
+		t.Fatalf("after the FIN: %d bytes pending, OnClose ran: %v; want output pending and no OnClose yet, or the test proves nothing", p.out, p.closed)
 	}
 	got, err := itReadPattern(nc, n)
 	if err != nil {

@@ -139,20 +139,70 @@ func TestPoolJobPanic(t *testing.T) {
 	}
 }
 
-// TestExternalPool: with WithPool the engine submits to the given pool and
-// leaves it running when it stops.
+// TestExternalPool: with WithPool the engine runs Engine.Submit,
+// Conn.Submit and Conn.Execute jobs on the given pool (its workers run them,
+// and its size is the limit: a third job finds it full), and leaves the
+// pool running when it stops. An engine that kept using a pool of its own
+// (DefaultPoolSize workers) would take the third job.
 func TestExternalPool(t *testing.T) {
 	p, err := ants.NewPool(2, ants.WithNonblocking(true))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = p.ReleaseTimeout(5 * time.Second) }()
-	s := startEngine(t, &tbHandler{}, "tcp://127.0.0.1:0", WithLoops(1), WithPool(p))
-	ran := make(chan struct{}, 2)
-	if err := s.eng.Submit(func() { ran <- struct{}{} }); err != nil {
-		t.Fatalf("Submit: %v", err)
+	opened := make(chan Conn, 1)
+	h := &tbHandler{open: func(c Conn) ([]byte, Action) { opened <- c; return nil, None }}
+	s := startEngine(t, h, "tcp://127.0.0.1:0", WithLoops(1), WithPool(p))
+	s.dial(t)
+	c := tbRecv(t, opened, 5*time.Second, "OnOpen")
+	if n := p.Running(); n != 0 {
+		t.Fatalf("the given pool runs %d workers before any job, want 0", n)
 	}
-	tbRecv(t, ran, 5*time.Second, "the job")
+
+	release := make(chan struct{})
+	released := false
+	defer func() {
+		if !released {
+			close(release)
+		}
+	}()
+	started := make(chan string, 2)
+	blocker := func(name string) func() {
+		return func() {
+			started <- name
+			<-release
+		}
+	}
+	if err := s.eng.Submit(blocker("Engine.Submit")); err != nil {
+		t.Fatalf("Engine.Submit: %v", err)
+	}
+	if err := c.Submit(blocker("Conn.Submit")); err != nil {
+		t.Fatalf("Conn.Submit: %v", err)
+	}
+	tbRecv(t, started, 5*time.Second, "the first job")
+	tbRecv(t, started, 5*time.Second, "the second job")
+	if n := p.Running(); n != 2 {
+		t.Errorf("the given pool runs %d workers while both jobs block, want 2: a job ran elsewhere", n)
+	}
+	if err := s.eng.Submit(func() {}); !errors.Is(err, ErrPoolOverload) {
+		t.Errorf("Engine.Submit with the given pool full = %v, want ErrPoolOverload", err)
+	}
+	if err := c.Submit(func() {}); !errors.Is(err, ErrPoolOverload) {
+		t.Errorf("Conn.Submit with the given pool full = %v, want ErrPoolOverload", err)
+	}
+	if err := c.Execute(func() {}); !errors.Is(err, ErrPoolOverload) {
+		t.Errorf("Conn.Execute with the given pool full = %v, want ErrPoolOverload", err)
+	}
+	close(release)
+	released = true
+
+	// The workers are free again: Execute runs there too.
+	ran := make(chan struct{}, 3)
+	if !itEventually(5*time.Second, func() bool { return c.Execute(func() { ran <- struct{}{} }) == nil }) {
+		t.Fatal("Conn.Execute kept failing after the pool's jobs returned")
+	}
+	tbRecv(t, ran, 5*time.Second, "the Execute job")
+
 	s.stop(t)
 	if p.IsClosed() {
 		t.Fatal("the engine released a pool it does not own")

@@ -348,84 +348,48 @@ func TestIntegrationShutdownAction(t *testing.T) {
 	}
 }
 
-// itOpenSpy hands every opened Conn to the test.
-type itOpenSpy struct {
-	echoHandler
-	opened chan Conn
+// itStuckClose writes payload from OnOpen and returns Close, so the
+// connection is closing with its output pending for as long as the client
+// does not read. It hands the connection to the test from OnOpen and counts
+// OnClose calls.
+type itStuckClose struct {
+	BaseHandler
+	payload []byte
+	opened  chan Conn
+	closes  atomic.Int64
+	closed  chan error
 }
 
-func (h *itOpenSpy) OnOpen(c Conn) ([]byte, Action) {
+func (h *itStuckClose) OnOpen(c Conn) ([]byte, Action) {
+	h.opened <- c
+	return h.payload, Close
+}
+
+func (h *itStuckClose) OnClose(_ Conn, err error) Action {
+	h.closes.Add(1)
 	select {
-	case h.opened <- c:
+	case h.closed <- err:
 	default:
 	}
-	return nil, None
-}
-
-// TestIntegrationAsyncAfterStop uses a Conn and the Engine after the engine
-// stopped: every call fails at once with ErrClosed or ErrEngineStopped and
-// no callback runs.
-func TestIntegrationAsyncAfterStop(t *testing.T) {
-	h := &itOpenSpy{opened: make(chan Conn, 1)}
-	s := startEngine(t, h, "tcp://127.0.0.1:0", WithLoops(1))
-	itDialPinged(t, s, 1)
-	var c Conn
-	select {
-	case c = <-h.opened:
-	case <-time.After(5 * time.Second):
-		t.Fatal("OnOpen did not run")
-	}
-	s.stop(t)
-
-	var callbacks atomic.Int64
-	cb := func(Conn, error) { callbacks.Add(1) }
-	calls := []struct {
-		name string
-		call func() error
-	}{
-		{name: "AsyncWrite", call: func() error { return c.AsyncWrite([]byte("late"), cb) }},
-		{name: "AsyncWritev", call: func() error { return c.AsyncWritev([][]byte{[]byte("la"), []byte("te")}, cb) }},
-		{name: "Wake", call: func() error { return c.Wake(cb) }},
-		{name: "Close", call: c.Close},
-		{name: "CloseWithCallback", call: func() error { return c.CloseWithCallback(cb) }},
-		{name: "Conn.Submit", call: func() error { return c.Submit(func() {}) }},
-		{name: "Engine.Submit", call: func() error { return s.eng.Submit(func() {}) }},
-	}
-	for _, tc := range calls {
-		done := make(chan error, 1)
-		go func() { done <- tc.call() }()
-		select {
-		case err := <-done:
-			if !errors.Is(err, ErrClosed) && !errors.Is(err, ErrEngineStopped) {
-				t.Errorf("%s after Stop = %v, want ErrClosed or ErrEngineStopped", tc.name, err)
-			}
-		case <-time.After(2 * time.Second):
-			t.Errorf("%s after Stop blocked for 2s", tc.name)
-		}
-	}
-	time.Sleep(50 * time.Millisecond)
-	if n := callbacks.Load(); n != 0 {
-		t.Errorf("%d callbacks ran for calls that returned an error", n)
-	}
-	if n := s.eng.CountConnections(); n != 0 {
-		t.Errorf("CountConnections() = %d after Stop, want 0", n)
-	}
+	return None
 }
 
 // TestIntegrationStopWithStuckClose stops an engine holding a connection
 // that was closed with output pending to a client that never reads: the
-// drain gives up when ctx ends, the connection is closed anyway (OnClose
-// once), and Run returns nil.
+// drain gives up when ctx ends, so Stop reports ctx's error; the connection
+// is closed anyway, with exactly one OnClose; and Run returns nil.
 func TestIntegrationStopWithStuckClose(t *testing.T) {
-	closed := make(chan error, 1)
-	h := &itCloseAfterWrite{mode: itCloseByAction, payload: itPattern(0, 16<<20), closed: closed}
+	h := &itStuckClose{payload: itPattern(0, 16<<20), opened: make(chan Conn, 1), closed: make(chan error, 1)}
 	s := startEngine(t, h, "tcp://127.0.0.1:0", WithLoops(1))
 	nc := s.dial(t)
-	time.Sleep(100 * time.Millisecond) // OnOpen ran and filled every buffer
-	select {
-	case err := <-closed:
-		t.Fatalf("OnClose(%v) ran while 16 MiB could not be sent", err)
-	default:
+	c := tbRecv(t, h.opened, 5*time.Second, "OnOpen")
+	// The Close action takes effect when OnOpen returns: from then on the
+	// connection refuses calls from other goroutines.
+	if !itEventually(5*time.Second, func() bool { return errors.Is(c.Wake(nil), ErrClosed) }) {
+		t.Fatal("the connection did not start closing after its Close action")
+	}
+	if n := h.closes.Load(); n != 0 {
+		t.Fatalf("OnClose ran %d times while 16 MiB could not be sent", n)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
@@ -436,16 +400,14 @@ func TestIntegrationStopWithStuckClose(t *testing.T) {
 	}
 	select {
 	case err := <-stopErr:
-		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("Stop = %v, want nil or context.DeadlineExceeded", err)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Stop = %v, want context.DeadlineExceeded: the drain was cut short by ctx", err)
 		}
 	case <-time.After(5 * time.Second):
 		t.Error("Stop did not return")
 	}
-	select {
-	case <-closed:
-	default:
-		t.Error("OnClose did not run for the connection that could not flush")
+	if n := h.closes.Load(); n != 1 {
+		t.Errorf("OnClose ran %d times for the connection that could not flush, want 1", n)
 	}
 	if n := s.eng.CountConnections(); n != 0 {
 		t.Errorf("CountConnections() = %d after Stop, want 0", n)

@@ -26,8 +26,9 @@ type stormLoop struct {
 	dup     int
 	ran     int
 	stopped bool
-	mu      sync.Mutex // guards waits, read by the test goroutine
+	mu      sync.Mutex // guards waits and parked, read by the test goroutine
 	waits   int
+	parked  bool // between the end of an iteration and the return of its Wait
 }
 
 func (l *stormLoop) OnEvent(Event) {}
@@ -49,11 +50,15 @@ func (l *stormLoop) RunTask(j *job) {
 
 func (l *stormLoop) run() error {
 	for !l.stopped {
+		l.mu.Lock()
+		l.parked = true
+		l.mu.Unlock()
 		woken, err := l.p.Wait(-1, l)
 		if err != nil {
 			return err
 		}
 		l.mu.Lock()
+		l.parked = false
 		l.waits++
 		l.mu.Unlock()
 		if woken {
@@ -67,6 +72,14 @@ func (l *stormLoop) waitCount() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.waits
+}
+
+// parkedAt reports whether the loop has finished its iterations so far and
+// is in (or entering) Wait, and how many Waits have returned.
+func (l *stormLoop) parkedAt() (bool, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.parked, l.waits
 }
 
 func TestWakeStorm(t *testing.T) {
@@ -110,15 +123,18 @@ func TestWakeStorm(t *testing.T) {
 	case <-time.After(2 * time.Minute):
 		t.Fatal("the loop hung: ack not processed")
 	}
-	// Idle: nothing is queued, so Wait(-1) must not return at all. The
-	// ack's own wake may still be in the eventfd when the loop ran the ack
-	// during an earlier wake: that one trailing return is not a spin, so
-	// the idle second starts once the loop has settled.
-	time.Sleep(100 * time.Millisecond)
-	idleStart := l.waitCount()
-	time.Sleep(time.Second)
-	if extra := l.waitCount() - idleStart; extra != 0 {
-		t.Errorf("%d busy wake-ups during 1s of idleness, want 0", extra)
+	// Idle: nothing is queued, so Wait(-1) must not return, except once:
+	// the ack's own wake may still be in the eventfd when the loop ran the
+	// ack during an earlier wake, and that one trailing return is not a
+	// spin (a spinning loop returns thousands of times a second). The idle
+	// second starts once the loop is parked in Wait after running the ack.
+	if !waitFor(5*time.Second, func() bool { parked, _ := l.parkedAt(); return parked }) {
+		t.Fatal("the loop did not go back to Wait within 5s of running the ack")
+	}
+	_, idleStart := l.parkedAt()
+	time.Sleep(time.Second) // the observation window, not a synchronisation
+	if extra := l.waitCount() - idleStart; extra > 1 {
+		t.Errorf("%d busy wake-ups during 1s of idleness, want at most the one trailing wake", extra)
 	}
 	if err := l.q.Push(job{stop: true}); err != nil {
 		t.Fatal(err)
@@ -130,6 +146,18 @@ func TestWakeStorm(t *testing.T) {
 		t.Fatalf("ran %d jobs (%d out of order or repeated), want exactly %d", l.ran, l.dup, producers*perProducer)
 	}
 	t.Logf("%d jobs in %d loop iterations", l.ran, l.waitCount())
+}
+
+// waitFor polls cond every millisecond until it holds or within passes.
+func waitFor(within time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
 }
 
 // BenchmarkWakeRoundTrip: another goroutine pushes a job and waits until the
