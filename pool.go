@@ -78,16 +78,21 @@ func calledFromJob() bool {
 // recoverJob is deferred around every pool job. The pool would swallow a
 // panic itself; instead a recovered one closes the job's connection, and
 // with WithPanicPropagation it is re-raised on a fresh goroutine, where
-// nothing recovers it.
+// nothing recovers it, while the job's goroutine waits for the end.
 func (e *engine) recoverJob(c *conn) {
 	r := recover()
 	if r == nil {
 		return
 	}
-	stack := debug.Stack()
 	if e.opts.propagatePanic {
+		// The pool recovers what its jobs raise: re-raise the panic on a
+		// goroutine of its own, where nothing does, and let nothing of
+		// this job go on (no recovery log, no close) until the process
+		// dies of it.
 		go panic(r)
+		select {}
 	}
+	stack := debug.Stack()
 	e.recovered("pool job", r, stack)
 	if c != nil {
 		_ = c.push(task{kind: taskClose, err: &PanicError{Value: r, Stack: stack}})
