@@ -48,18 +48,6 @@ func (h *tbHeaderEcho) OnTraffic(c Conn) Action {
 	return None
 }
 
-// tbAsyncEcho replies through AsyncWrite, so each turn also takes the task
-// queue, the wake and a pooled buffer.
-type tbAsyncEcho struct{ BaseHandler }
-
-func (tbAsyncEcho) OnTraffic(c Conn) Action {
-	b, _ := c.Next(-1)
-	if err := c.AsyncWrite(b, nil); err != nil {
-		return Close
-	}
-	return None
-}
-
 // tbWakeEcho leaves each message unread and asks for a Wake; the OnTraffic
 // that the Wake runs echoes it.
 type tbWakeEcho struct {

@@ -26,7 +26,7 @@ func BenchmarkEcho(b *testing.B) {
 			return startEngine(tb, echoHandler{}, "tcp://127.0.0.1:0").addr
 		}},
 		{name: "evloop-async", start: func(tb testing.TB) net.Addr {
-			return startEngine(tb, asyncEchoHandler{}, "tcp://127.0.0.1:0").addr
+			return startEngine(tb, tbAsyncEcho{}, "tcp://127.0.0.1:0").addr
 		}},
 		{name: "stdnet", start: tbStartStdEcho},
 	}
@@ -171,7 +171,7 @@ func TestEchoServersAgree(t *testing.T) {
 			return startEngine(tb, echoHandler{}, "tcp://127.0.0.1:0").addr
 		}},
 		{name: "evloop-async", start: func(tb testing.TB) net.Addr {
-			return startEngine(tb, asyncEchoHandler{}, "tcp://127.0.0.1:0").addr
+			return startEngine(tb, tbAsyncEcho{}, "tcp://127.0.0.1:0").addr
 		}},
 		{name: "stdnet", start: tbStartStdEcho},
 	}
@@ -205,17 +205,4 @@ func TestEchoServersAgree(t *testing.T) {
 			}
 		})
 	}
-}
-
-// asyncEchoHandler echoes through AsyncWrite, as a pool job's reply would:
-// the copy, the outbound-cap reservation and the task queue, without the
-// pool's scheduling noise.
-type asyncEchoHandler struct{ BaseHandler }
-
-func (asyncEchoHandler) OnTraffic(c Conn) Action {
-	b, _ := c.Next(-1)
-	if err := c.AsyncWrite(b, nil); err != nil {
-		return Close
-	}
-	return None
 }

@@ -141,3 +141,15 @@ func (echoHandler) OnTraffic(c Conn) Action {
 	}
 	return None
 }
+
+// tbAsyncEcho replies through AsyncWrite, so each turn also takes the task
+// queue, the wake and a pooled buffer.
+type tbAsyncEcho struct{ BaseHandler }
+
+func (tbAsyncEcho) OnTraffic(c Conn) Action {
+	b, _ := c.Next(-1)
+	if err := c.AsyncWrite(b, nil); err != nil {
+		return Close
+	}
+	return None
+}
