@@ -41,7 +41,8 @@ type listener struct {
 	addr    net.Addr
 
 	backoff    time.Duration
-	retryAt    time.Time // zero unless paused
+	retryAt    time.Time  // zero unless paused
+	timer      timerEntry // a reuseport loop's retry; the acceptor scans its few listeners
 	lastLog    time.Time
 	suppressed int
 }

@@ -124,3 +124,25 @@ func (e *engine) shutdownHandler() {
 	}
 	e.handler.OnShutdown(Engine{e})
 }
+
+// timerCallback runs a Conn.AfterFunc function; a panic in it closes c.
+func (l *loop) timerCallback(c *conn, f func(Conn)) {
+	if !l.eng.opts.propagatePanic {
+		var a Action
+		defer l.recoverConn(c, "timer", &a)
+	}
+	f(c)
+}
+
+// loopCallback runs a function that concerns no connection (a Loop or
+// Engine timer); a panic in it is logged and counted.
+func (l *loop) loopCallback(where string, f func()) {
+	if !l.eng.opts.propagatePanic {
+		defer func() {
+			if r := recover(); r != nil {
+				l.eng.recovered(where, r, debug.Stack())
+			}
+		}()
+	}
+	f()
+}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"sync/atomic"
+	"time"
 
 	"github.com/evloop/evloop/internal/queue"
 	"github.com/evloop/evloop/internal/socket"
@@ -147,15 +148,43 @@ type Conn interface {
 	// callbacks. It never changes. Any goroutine.
 	Loop() Loop
 
+	// SetDeadline sets the read and write deadlines, as SetReadDeadline
+	// and SetWriteDeadline do. Any goroutine.
+	SetDeadline(t time.Time) error
+	// SetReadDeadline sets an absolute time by which the connection must
+	// have been given a later one: when it passes, the connection is
+	// closed and OnClose gets ErrReadTimeout (which matches
+	// os.ErrDeadlineExceeded). A handler keeps an active connection open
+	// by moving it, e.g. on each message: moving it later costs a store,
+	// not a syscall or an allocation. The zero time clears it. It returns
+	// ErrClosed on a closed connection. Any goroutine.
+	SetReadDeadline(t time.Time) error
+	// SetWriteDeadline sets an absolute time by which pending output must
+	// have been sent: when it passes with output still pending, that
+	// output is dropped, the peer gets a reset and OnClose gets
+	// ErrWriteTimeout (which matches os.ErrDeadlineExceeded). A deadline
+	// that passes with nothing pending does nothing until output is
+	// pending again. The zero time clears it. Any goroutine.
+	SetWriteDeadline(t time.Time) error
+	// SetIdleTimeout overrides WithIdleTimeout for this connection: it is
+	// closed with ErrIdleTimeout once it has neither received nor sent a
+	// byte for d; 0 turns idle closing off for it. Any goroutine.
+	SetIdleTimeout(d time.Duration) error
+	// AfterFunc runs f on the connection's loop after d, unless the
+	// connection closes first (its timers are cancelled with it). See
+	// Timer for Stop and Reset. Any goroutine.
+	AfterFunc(d time.Duration, f func(c Conn)) *Timer
+
 	// LocalAddr returns the listener's address. Any goroutine.
 	LocalAddr() net.Addr
 	// RemoteAddr returns the peer's address. Any goroutine.
 	RemoteAddr() net.Addr
 }
 
-// conn is kept small (112 bytes, the size class every idle connection
-// pays): an idle connection costs this struct, one slot in its loop's
-// table, and no buffer (both rings hold memory only while non-empty). Hence
+// conn is kept small (120 bytes, in the 128-byte size class every idle
+// connection pays): an idle connection costs this struct, one slot in its
+// loop's table, and no buffer (both rings hold memory only while
+// non-empty); deadlines and timers add a connTime only once used. Hence
 // the packed peer address (netip.AddrPort pads to 32 bytes), the rare write
 // error kept in the loop's map rather than in a 16-byte field, and the
 // 32-bit outbound accounting (WithOutboundLimit is at most 1 GiB).
@@ -186,6 +215,8 @@ type conn struct {
 	// as last published by the loop (outboundChanged).
 	asyncQueued atomic.Int32
 	outPending  atomic.Int32
+
+	tm atomic.Pointer[connTime] // deadlines and timers, from their first use
 }
 
 type connState uint8

@@ -91,6 +91,8 @@ func (c *conn) outboundChanged() {
 		if c.flags&(flagWantFIN|flagFINSent) == flagWantFIN {
 			c.shutdownWrite()
 		}
+	} else if c.interest&poller.Writable == 0 {
+		c.outputPending() // a write deadline applies from now
 	}
 	c.syncInterest()
 }

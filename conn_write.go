@@ -137,6 +137,9 @@ func (c *conn) writeOnce(p []byte) (int, error) {
 		n, err := socket.Write(int(c.fd), p)
 		switch {
 		case err == nil:
+			if n > 0 {
+				c.active()
+			}
 			return n, nil
 		case err == unix.EINTR:
 			continue
@@ -159,6 +162,9 @@ func (c *conn) writevOnce(bufs [][]byte, off int) (n, offered int, err error) {
 		n, err := socket.Writev(int(c.fd), iov)
 		switch {
 		case err == nil:
+			if n > 0 {
+				c.active()
+			}
 			return n, offered, nil
 		case err == unix.EINTR:
 			continue

@@ -209,7 +209,9 @@ type engine struct {
 	acceptBackoffs atomic.Uint64
 	panics         atomic.Uint64
 	inboundFull    atomic.Uint64
-	waiters        poolWaiters // WithExecutePause
+	waiters        poolWaiters   // WithExecutePause
+	base           time.Time     // the engine's clock starts here (engine.clock)
+	timerNext      atomic.Uint32 // Engine.AfterFunc's round-robin
 
 	stopMu   sync.Mutex
 	stopping bool
@@ -221,7 +223,8 @@ type engine struct {
 }
 
 func newEngine(handler EventHandler, addrs []string, o options) (_ *engine, err error) {
-	e := &engine{opts: o, handler: handler, log: o.logger, stopCh: make(chan struct{}), done: make(chan struct{})}
+	e := &engine{opts: o, handler: handler, log: o.logger, stopCh: make(chan struct{}), done: make(chan struct{}),
+		base: time.Now()}
 	e.writable, _ = handler.(WritableHandler)
 	e.readEOF, _ = handler.(ReadCloseHandler)
 	defer func() {
@@ -302,6 +305,7 @@ func (e *engine) listen(network, address string, reusePort bool) (*listener, err
 		return nil, err
 	}
 	ln := &listener{sock: s, fd: s.FD, network: s.Network, addr: s.Addr}
+	ln.timer.idx = -1
 	e.lns = append(e.lns, ln)
 	return ln, nil
 }

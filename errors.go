@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 )
 
 var (
@@ -46,6 +47,17 @@ var (
 	// WithInboundLimit and the handler consumed none of it, so no progress
 	// was possible (a message larger than the limit); it was closed.
 	ErrInboundFull = errors.New("evloop: inbound buffer full and nothing consumed")
+	// ErrReadTimeout: the connection's read deadline passed without being
+	// moved. It matches os.ErrDeadlineExceeded.
+	ErrReadTimeout = fmt.Errorf("evloop: read deadline exceeded: %w", os.ErrDeadlineExceeded)
+	// ErrWriteTimeout: the connection's write deadline passed with output
+	// still pending; it was dropped and the peer got a reset. It matches
+	// os.ErrDeadlineExceeded.
+	ErrWriteTimeout = fmt.Errorf("evloop: write deadline exceeded with output pending: %w", os.ErrDeadlineExceeded)
+	// ErrIdleTimeout: the connection neither received nor sent a byte for
+	// its idle timeout (WithIdleTimeout, Conn.SetIdleTimeout). Unlike the
+	// deadline errors, it does not match os.ErrDeadlineExceeded.
+	ErrIdleTimeout = errors.New("evloop: connection idle for longer than its idle timeout")
 )
 
 // PanicError is the error a connection is closed with when a handler or a

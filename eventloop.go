@@ -55,18 +55,14 @@ type loop struct {
 	deliveringWritable bool
 	errs               map[*conn]error // why each failed connection failed
 	due                []*conn         // connections owed an OnWritable
-	closing            []lingering     // connections flushing before they close
 	lns                []*listener     // this loop's own listeners (reuseport mode)
 
-	nextTick time.Time
-	exiting  bool
-	goid     atomic.Uint64
-}
+	timers timerHeap  // deadlines, timers, back-offs, the tick
+	now    int64      // the engine's clock, read once per iteration
+	ticker timerEntry // OnTick, on loop 0 WithTicker(true)
 
-// lingering is a closing connection and when its flush time runs out.
-type lingering struct {
-	c        *conn
-	deadline time.Time
+	exiting bool
+	goid    atomic.Uint64
 }
 
 func newLoop(idx int, e *engine) (*loop, error) {
@@ -83,6 +79,7 @@ func newLoop(idx int, e *engine) (*loop, error) {
 		errs:   make(map[*conn]error),
 	}
 	l.q = queue.New[task](p, 0, 0)
+	l.ticker.idx, l.ticker.kind = -1, timerTick
 	return l, nil
 }
 
@@ -95,8 +92,9 @@ func (l *loop) run() (err error) {
 	}
 	l.goid.Store(goid())
 	defer l.exit()
+	l.now = l.eng.clock()
 	if l.idx == 0 && l.eng.opts.ticker {
-		l.nextTick = time.Now()
+		l.timers.set(&l.ticker, l.now) // the first tick right after boot
 	}
 	for !l.exiting {
 		woken, err := l.poller.Wait(l.timeout(), l)
@@ -104,6 +102,7 @@ func (l *loop) run() (err error) {
 			l.eng.log.Error("evloop: event loop failed", "loop", l.idx, "err", err)
 			return err
 		}
+		l.now = l.eng.clock()
 		if woken {
 			l.q.Drain(l)
 		}
@@ -128,6 +127,7 @@ func (l *loop) OnEvent(ev poller.Event) {
 	if ev.Gen == listenerGen {
 		if ln := findListener(l.lns, ev.FD); ln != nil {
 			ln.acceptReady(l.poller, l.eng, l)
+			l.pauseListener(ln) // if accepting must back off
 		}
 		return
 	}
@@ -177,6 +177,7 @@ func (l *loop) read(c *conn) {
 		l.closeConn(c, nil)
 		return
 	}
+	c.active()
 	if c.inbound.IsEmpty() {
 		l.cur, l.view = c, l.buf[:n]
 	} else if _, err := c.inbound.Write(l.buf[:n]); err != nil {
@@ -262,6 +263,11 @@ func (l *loop) register(fd int, peer netip.AddrPort, ln *listener) {
 	}
 	c := &conn{fd: int32(fd), gen: l.gen, loop: l, ln: ln, interest: poller.Readable}
 	c.setPeer(peer)
+	if d := l.eng.opts.idleTimeout; d > 0 {
+		ct := c.timeState()
+		ct.idle.Store(int64(d))
+		l.settleTime(c)
+	}
 	if err := l.poller.Add(fd, c.gen, poller.Readable); err != nil {
 		l.eng.log.Warn("evloop: cannot watch accepted connection", "err", err)
 		l.count.Add(-1)
@@ -304,7 +310,8 @@ func (l *loop) closeConn(c *conn, err error) {
 			c.closed.Store(true)
 			c.syncInterest() // stop reading, keep flushing
 			if c.flags&flagFailed == 0 {
-				l.closing = append(l.closing, lingering{c: c, deadline: time.Now().Add(l.eng.opts.linger)})
+				c.timeState().linger = l.eng.clock() + int64(l.eng.opts.linger)
+				l.settleTime(c)
 				return
 			}
 		}
@@ -333,11 +340,12 @@ func (l *loop) closeNow(c *conn, err error) {
 	if l.cur == c {
 		l.cur, l.view = nil, nil
 	}
-	if errors.Is(err, ErrOutboundFull) || errors.Is(err, ErrLingerTimeout) || errors.Is(err, ErrStopTimeout) {
+	if err != nil && !c.outbound.IsEmpty() || errors.Is(err, ErrOutboundFull) {
 		// Output was dropped: reset, so the peer cannot mistake the cut
 		// stream for a complete one followed by an orderly EOF.
 		_ = socket.SetLinger(int(c.fd), 0)
 	}
+	l.cancelTimers(c)
 	action := l.onClose(c, err)
 	c.inbound.Release()
 	c.outbound.Release()
@@ -368,6 +376,7 @@ func (l *loop) closeAll() {
 
 func (l *loop) closeListeners() {
 	for _, ln := range l.lns {
+		l.timers.remove(&ln.timer)
 		_ = l.poller.Del(ln.fd)
 		ln.close()
 	}
@@ -390,64 +399,6 @@ func (l *loop) flushing() bool {
 func (l *loop) handoff(fd int, peer netip.AddrPort, ln *listener) {
 	l.count.Add(1)
 	l.register(fd, peer, ln)
-}
-
-// timeout is how long the next wait may block: until the next tick or
-// listener retry, or forever.
-func (l *loop) timeout() int {
-	next := nextRetry(l.lns)
-	for _, t := range [...]time.Time{l.nextTick, l.lingerDeadline()} {
-		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
-			next = t
-		}
-	}
-	return waitTimeout(next)
-}
-
-// lingerDeadline is the earliest deadline of the closing connections.
-func (l *loop) lingerDeadline() time.Time {
-	var next time.Time
-	for _, lg := range l.closing {
-		if next.IsZero() || lg.deadline.Before(next) {
-			next = lg.deadline
-		}
-	}
-	return next
-}
-
-// expireLingering forgets closed connections and closes those whose
-// flush time ran out.
-func (l *loop) expireLingering() {
-	now := time.Now()
-	kept := l.closing[:0]
-	for _, lg := range l.closing {
-		switch {
-		case lg.c.state == connClosed:
-		case !now.Before(lg.deadline):
-			l.closeNow(lg.c, ErrLingerTimeout)
-		default:
-			kept = append(kept, lg)
-		}
-	}
-	clear(l.closing[len(kept):])
-	l.closing = kept
-}
-
-func (l *loop) runTimers() {
-	if !l.nextTick.IsZero() && !time.Now().Before(l.nextTick) {
-		delay, action := l.tick()
-		l.nextTick = time.Now().Add(max(delay, 0))
-		if action == Shutdown {
-			l.eng.requestStop(nil, nil)
-		}
-	}
-	resumeDue(l.lns, l.poller)
-	if len(l.closing) > 0 {
-		l.expireLingering()
-	}
-	// OnTick may have written to (and failed) a connection: settle it now,
-	// as the loop may wait a long time for its next event.
-	l.afterDispatch()
 }
 
 // waitTimeout converts a deadline into a poller timeout in milliseconds,

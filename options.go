@@ -66,6 +66,7 @@ type options struct {
 	linger         time.Duration
 	stopTimeout    time.Duration
 	execPause      bool
+	idleTimeout    time.Duration
 }
 
 // Defaults, documented where they are declared.
@@ -138,6 +139,8 @@ func (o *options) normalize() error {
 		return fmt.Errorf("%w: inbound limit must be positive, got %d", ErrInvalidOption, o.inLimit)
 	case o.linger <= 0:
 		return fmt.Errorf("%w: linger must be positive, got %v", ErrInvalidOption, o.linger)
+	case o.idleTimeout < 0:
+		return fmt.Errorf("%w: idle timeout must not be negative, got %v", ErrInvalidOption, o.idleTimeout)
 	case o.stopTimeout <= 0:
 		return fmt.Errorf("%w: stop timeout must be positive, got %v", ErrInvalidOption, o.stopTimeout)
 	case o.outLimit > maxOutboundLimit:
@@ -286,6 +289,13 @@ func WithHalfClose(on bool) Option { return func(o *options) { o.halfClose = on 
 // When the drain runs out of time, connections with output still pending
 // are reset and closed with ErrStopTimeout.
 func WithStopTimeout(d time.Duration) Option { return func(o *options) { o.stopTimeout = d } }
+
+// WithIdleTimeout closes a connection that has neither received nor sent a
+// byte for d, with ErrIdleTimeout (default 0: never). It costs no syscall
+// and no heap operation per message: each read or write records the loop's
+// clock, and the connection's timer, when it fires, re-arms at the last
+// activity plus d. Conn.SetIdleTimeout overrides it per connection.
+func WithIdleTimeout(d time.Duration) Option { return func(o *options) { o.idleTimeout = d } }
 
 // WithExecutePause changes what Conn.Execute does when the pool is full
 // (default off: it fails with ErrPoolOverload and the caller decides). On,

@@ -24,6 +24,10 @@ type task struct {
 	err  error // taskClose: the reason given to OnClose
 	// taskProbe: where the loop reports whether it is quiet.
 	reply chan<- bool
+	// taskTimer: the timer, the arming and when it is due.
+	timer *Timer
+	seq   uint64
+	when  int64
 }
 
 type taskKind uint8
@@ -39,6 +43,8 @@ const (
 	taskResume                            // Conn.ResumeReading
 	taskPoolPause                         // Execute waits for the pool: stop reading
 	taskPoolResume                        // the pool took the waiting jobs: read again
+	taskTimer                             // arm a Timer (AfterFunc, Reset)
+	taskDeadline                          // a deadline or idle timeout moved earlier
 	taskStopAccepting                     // close this loop's own listeners
 	taskProbe                             // Stop's drain phase: anything pending?
 	taskShutdown                          // close every connection and exit
@@ -123,6 +129,12 @@ func (l *loop) RunTask(t *task) {
 			c.setPaused(pauseUser, t.kind == taskPause)
 		}
 		l.callback(c, t.cb, nil)
+	case taskTimer:
+		l.armTimer(t.timer, t.seq, t.when)
+	case taskDeadline:
+		if c.state != connClosed {
+			l.settleTime(c)
+		}
 	case taskStopAccepting:
 		l.closeListeners()
 	case taskProbe:
@@ -145,6 +157,9 @@ func (l *loop) drop(t *task) {
 	t.release()
 	if t.kind == taskProbe {
 		t.reply <- true
+	}
+	if t.kind == taskTimer {
+		t.timer.kill() // its loop is gone: it will never run
 	}
 	if t.conn != nil {
 		l.callback(t.conn, t.cb, ErrClosed)
