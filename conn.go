@@ -181,10 +181,10 @@ type Conn interface {
 	RemoteAddr() net.Addr
 }
 
-// conn is kept small (120 bytes, in the 128-byte size class every idle
-// connection pays): an idle connection costs this struct, one slot in its
-// loop's table, and no buffer (both rings hold memory only while
-// non-empty); deadlines and timers add a connTime only once used. Hence
+// conn is kept small (128 bytes, a size class of its own): an idle
+// connection costs this struct, one slot in its loop's table, and no buffer
+// (both rings hold memory only while non-empty); deadlines, the idle
+// timeout and timers add a 96-byte connTime only once used. Hence
 // the packed peer address (netip.AddrPort pads to 32 bytes), the rare write
 // error kept in the loop's map rather than in a 16-byte field, and the
 // 32-bit outbound accounting (WithOutboundLimit is at most 1 GiB).

@@ -72,8 +72,10 @@
 //	Close, CloseWithCallback, CloseWrite Write, Writev, Flush, OutboundBuffered
 //	Abort, PauseReading, ResumeReading   Context, SetContext
 //	Submit, Execute
-//	Loop, LocalAddr, RemoteAddr
-//	Engine.*, Loop.*
+//	SetDeadline, SetReadDeadline
+//	SetWriteDeadline, SetIdleTimeout
+//	AfterFunc, Loop, LocalAddr, RemoteAddr
+//	Engine.*, Loop.*, Timer.*
 //
 // "Only inside the connection's callbacks" means inside any callback running
 // on the loop that owns it (Conn.Loop), also one for another connection of
@@ -121,10 +123,35 @@
 // Abort resets at once. WithHalfClose keeps a connection writable after its
 // peer's FIN (ReadCloseHandler); CloseWrite sends ours.
 //
+// # Time
+//
+// Each loop keeps its timers in one heap and sleeps in epoll_wait until the
+// earliest is due: no goroutine and no runtime timer per connection.
+//
+//   - Deadlines, std-style: Conn.SetReadDeadline closes a connection whose
+//     deadline passes without being moved (ErrReadTimeout); a handler
+//     keeps an active connection open by moving it on each message, which
+//     costs one atomic store. SetWriteDeadline drops output still pending
+//     when it passes (ErrWriteTimeout, with a reset).
+//   - WithIdleTimeout (or Conn.SetIdleTimeout) closes a connection that
+//     neither received nor sent for a while (ErrIdleTimeout), at the cost
+//     of one store per read or write.
+//   - Conn.AfterFunc, Loop.AfterFunc and Engine.AfterFunc run a function
+//     on a loop later; Loop.Every and Engine.Every periodically. Their
+//     Timer's Stop and Reset work from any goroutine with time.Timer's
+//     contract, and a connection's timers die with it.
+//
+//	func (h *server) OnTraffic(c evloop.Conn) evloop.Action {
+//		c.SetReadDeadline(time.Now().Add(30 * time.Second)) // or close
+//		...
+//	}
+//
 // # Memory
 //
-// An idle connection costs a 112-byte struct and no buffer: its inbound and
-// outbound buffers exist only while they hold bytes. Each loop also keeps a
+// An idle connection costs a 128-byte struct and no buffer: its inbound and
+// outbound buffers exist only while they hold bytes. A connection with a
+// deadline, an idle timeout or a timer adds 96 bytes for all of them (each
+// Timer is 112 bytes more). Each loop also keeps a
 // table indexed by fd number, one 8-byte slot per number up to the highest
 // fd it has served, and fd numbers are shared by the whole process: count
 // loops x highest fd x 8 bytes (8 loops at 100,000 descriptors: 6.4 MB).

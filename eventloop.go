@@ -120,6 +120,7 @@ func (l *loop) exit() {
 	l.q.Close()
 	l.q.Pending(l.drop)
 	l.afterDispatch()
+	l.killTimers()
 }
 
 // OnEvent handles one ready fd.

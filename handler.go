@@ -50,6 +50,11 @@ type EventHandler interface {
 	//     WithOutboundLimit (the peer got a reset);
 	//   - ErrInboundFull: the unread input reached WithInboundLimit and the
 	//     handler consumed none of it;
+	//   - ErrReadTimeout, ErrWriteTimeout: a deadline set with
+	//     SetReadDeadline or SetWriteDeadline passed (both match
+	//     os.ErrDeadlineExceeded; pending output is dropped with a reset);
+	//   - ErrIdleTimeout: nothing was received or sent for the idle timeout
+	//     (WithIdleTimeout, Conn.SetIdleTimeout);
 	//   - ErrLingerTimeout: Close could not flush within WithLinger (reset);
 	//   - ErrStopTimeout: the engine stopped before the output was flushed
 	//     (reset).

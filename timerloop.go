@@ -179,6 +179,19 @@ func (l *loop) cancelTimers(c *conn) {
 	ct.timers = nil
 }
 
+// killTimers cancels the timers still armed when the loop exits: they will
+// never run, and Stop must say so.
+func (l *loop) killTimers() {
+	for _, e := range l.timers.items {
+		if e.kind == timerUser {
+			e.t.kill()
+		}
+		e.idx = -1
+	}
+	clear(l.timers.items)
+	l.timers.items = nil
+}
+
 // pauseListener arms the back-off of a listener that stopped accepting.
 func (l *loop) pauseListener(ln *listener) {
 	if ln.retryAt.IsZero() || ln.timer.idx >= 0 {
