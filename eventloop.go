@@ -57,10 +57,12 @@ type loop struct {
 	due                []*conn         // connections owed an OnWritable
 	lns                []*listener     // this loop's own listeners (reuseport mode)
 
-	timers timerHeap  // deadlines, timers, back-offs, the tick
-	now    int64      // the engine's clock, read once per iteration (tock)
-	stale  bool       // now predates the current wait's return
-	ticker timerEntry // OnTick, on loop 0 WithTicker(true)
+	timers timerHeap // deadlines, timers, back-offs, the tick
+	now    int64     // the engine's clock, read once per iteration (tock)
+	stale  bool      // now predates the current wait's return
+	// stoppedTimers counts Stops since the last sweep (any goroutine adds).
+	stoppedTimers atomic.Int64
+	ticker        timerEntry // OnTick, on loop 0 WithTicker(true)
 
 	exiting bool
 	goid    atomic.Uint64

@@ -152,3 +152,34 @@ func TestTimeBasicsIdleAfterQuietLoop(t *testing.T) {
 		t.Errorf("closed %v after the last message, want >= the 400ms idle timeout", idle)
 	}
 }
+
+// TestTimeBasicsStoppedTimersSwept: timers stopped long before they are
+// due do not pile up in the loop's heap (a timer per request, stopped on
+// reply): once they outnumber the live ones the loop sweeps them.
+func TestTimeBasicsStoppedTimersSwept(t *testing.T) {
+	s := itServe(t, &tbHandler{}, []string{"tcp://127.0.0.1:0"}, WithLoops(1))
+	lp := s.eng.Loops()[0]
+	const n = 4 * sweepAfter
+	timers := make([]*Timer, n)
+	for i := range timers {
+		timers[i] = lp.AfterFunc(time.Hour, func() {})
+	}
+	size := make(chan int, 1)
+	heapSize := func() int {
+		// Arming goes through the loop's queue in order: this runs after
+		// every earlier arming is in the heap.
+		lp.AfterFunc(0, func() { size <- s.eng.e.loops[0].timers.len() })
+		return tbRecv(t, size, 5*time.Second, "the heap's size")
+	}
+	if got := heapSize(); got < n {
+		t.Fatalf("heap holds %d entries after arming %d timers", got, n)
+	}
+	for _, tm := range timers {
+		if !tm.Stop() {
+			t.Fatal("Stop of an armed timer = false")
+		}
+	}
+	if !itEventually(5*time.Second, func() bool { return heapSize() < sweepAfter }) {
+		t.Errorf("%d stopped one-hour timers still fill the heap", n)
+	}
+}

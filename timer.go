@@ -70,6 +70,9 @@ func (t *Timer) Stop() bool {
 			return false
 		}
 		if t.state.CompareAndSwap(s, s&^statusMask|timerIdle) {
+			// Its heap entry stays until due; the loop sweeps when such
+			// entries pile up (a timer per request, stopped on reply).
+			t.l.stoppedTimers.Add(1)
 			return true
 		}
 	}
@@ -94,6 +97,11 @@ func (t *Timer) Reset(d time.Duration) bool {
 // arm starts a new arming d from now and hands it to the loop. ok is false
 // when the timer is dead.
 func (t *Timer) arm(d time.Duration) (wasArmed, ok bool) {
+	if t.c != nil && t.c.closed.Load() {
+		// Its connection is closing or closed: the timer can never run.
+		t.kill()
+		return false, false
+	}
 	var seq uint64
 	for {
 		s := t.state.Load()

@@ -88,6 +88,25 @@ func (h *timerHeap) remove(e *timerEntry) {
 	}
 }
 
+// filter keeps the entries keep approves and restores the heap order:
+// O(n), for sweeping many dead entries at once.
+func (h *timerHeap) filter(keep func(e *timerEntry) bool) {
+	kept := h.items[:0]
+	for _, e := range h.items {
+		if keep(e) {
+			e.idx = int32(len(kept))
+			kept = append(kept, e)
+		} else {
+			e.idx = -1
+		}
+	}
+	clear(h.items[len(kept):])
+	h.items = kept
+	for i := (len(kept) - 2) / 4; i >= 0; i-- {
+		h.down(i)
+	}
+}
+
 func (h *timerHeap) swap(i, j int) {
 	h.items[i], h.items[j] = h.items[j], h.items[i]
 	h.items[i].idx = int32(i)

@@ -54,6 +54,9 @@ func (l *loop) timeout() int {
 // Entries re-armed while running are due strictly later than now, so the
 // loop ends.
 func (l *loop) runTimers() {
+	if n := l.stoppedTimers.Load(); n > sweepAfter && n > int64(l.timers.len()/2) {
+		l.sweepStopped()
+	}
 	for {
 		e := l.timers.peek()
 		if e == nil || e.when > l.now {
@@ -79,6 +82,30 @@ func (l *loop) runTimers() {
 		// for its next event.
 		l.afterDispatch()
 	}
+}
+
+// sweepAfter is how many Stops may leave entries in a heap before the loop
+// considers sweeping them; it sweeps once they are also half the heap, so
+// each O(n) sweep is paid for by n/2 Stops.
+const sweepAfter = 1024
+
+// sweepStopped takes the entries of stopped timers out of the heap: Stop
+// leaves them there (it may run on any goroutine), and a server that arms a
+// long timer per request and stops it on reply would otherwise keep them
+// all until they are due.
+func (l *loop) sweepStopped() {
+	l.stoppedTimers.Store(0)
+	l.timers.filter(func(e *timerEntry) bool {
+		if e.kind != timerUser {
+			return true
+		}
+		s := e.t.state.Load()
+		if s>>2 == e.t.armSeq && s&statusMask == timerArmed {
+			return true
+		}
+		l.unlinkTimer(e.t)
+		return false
+	})
 }
 
 // armTimer is the loop's half of Timer.arm: it puts the arming seq in the
