@@ -2,6 +2,7 @@ package evloop
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"sync/atomic"
 	"testing"
@@ -212,6 +213,52 @@ func TestIdleOptionValidation(t *testing.T) {
 			if n := sockets.Load(); n != 0 {
 				t.Errorf("Run created %d sockets before rejecting the option", n)
 			}
+		})
+	}
+}
+
+// TestIdleClientTrafficKeepsOpen: under WithIdleTimeout(d), what the
+// client sends (and reads back from the echo) is activity: a connection
+// that exchanged one message closes at least d after it was sent, and
+// one whose client sends every d/3 or every 2d/3 stays open for four
+// times d, then closes at least d after its last message.
+func TestIdleClientTrafficKeepsOpen(t *testing.T) {
+	const d = 300 * time.Millisecond
+	t.Run("after a message", func(t *testing.T) {
+		s := dlServe(t, nil, nil, WithIdleTimeout(d))
+		nc := tbDial(t, s.addr)
+		tbRecv(t, s.opened, 5*time.Second, "OnOpen")
+		time.Sleep(d / 2)
+		sent := time.Now()
+		if err := tbEcho(nc, []byte("once"), d/2); err != nil {
+			t.Fatal(err)
+		}
+		cl := dlAwaitCloseWithin(t, s, ErrIdleTimeout, sent.Add(d), time.Now().Add(d+tmSlack))
+		idCheckIdleErr(t, cl.err)
+	})
+
+	for _, every := range []time.Duration{d / 3, 2 * d / 3} {
+		t.Run(fmt.Sprintf("client sends every %v", every), func(t *testing.T) {
+			s := dlServe(t, nil, nil, WithIdleTimeout(d))
+			nc := tbDial(t, s.addr)
+			tbRecv(t, s.opened, 5*time.Second, "OnOpen")
+			start := time.Now()
+			var sent, echoed time.Time
+			for i := 0; time.Since(start) < 4*d; i++ {
+				sent = time.Now()
+				if err := tbEcho(nc, []byte(fmt.Sprintf("message %d", i)), every/2); err != nil {
+					t.Fatalf("message %d, %v after the first: %v", i, sent.Sub(start).Round(time.Millisecond), err)
+				}
+				echoed = time.Now()
+				select {
+				case cl := <-s.closed:
+					t.Fatalf("closed with %v %v after the first message, %v after the last echo, although the client sends every %v",
+						cl.err, cl.at.Sub(start).Round(time.Millisecond), cl.at.Sub(echoed).Round(time.Millisecond), every)
+				case <-time.After(every - time.Since(sent)):
+				}
+			}
+			cl := dlAwaitCloseWithin(t, s, ErrIdleTimeout, sent.Add(d), echoed.Add(d+tmSlack))
+			idCheckIdleErr(t, cl.err)
 		})
 	}
 }
