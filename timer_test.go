@@ -3,6 +3,7 @@ package evloop
 import (
 	"fmt"
 	"net"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -695,4 +696,54 @@ func TestTimerAfterEngineStop(t *testing.T) {
 		}
 	}
 	tmNoRun(t, p, 300*time.Millisecond, "after Reset on a stopped engine")
+}
+
+// TestTimerStopAfterConnClose: a Conn.AfterFunc timer that ran, and whose
+// connection then closed, can never run again: Reset returns false and
+// does not revive it, and Stop, as the Timer doc says for a timer
+// cancelled by its connection's close, returns false. Stop true would
+// claim a run it did not prevent. The loop is kept busy so that Stop comes
+// before the loop has seen the Reset.
+func TestTimerStopAfterConnClose(t *testing.T) {
+	p := newTMProbe()
+	type opened struct {
+		c  Conn
+		tm *Timer
+	}
+	opens := make(chan opened, 1)
+	closes := make(chan error, 1)
+	h := &tbHandler{
+		open: func(c Conn) ([]byte, Action) {
+			opens <- opened{c: c, tm: c.AfterFunc(10*time.Millisecond, func(Conn) { p.fire() })}
+			return nil, None
+		},
+		close: func(_ Conn, err error) Action { closes <- err; return None },
+	}
+	s := startEngine(t, h, "tcp://127.0.0.1:0", WithLoops(1))
+	nc := tbDial(t, s.addr)
+	o := tbRecv(t, opens, 5*time.Second, "OnOpen")
+	tbRecv(t, p.runs, 5*time.Second, "the run")
+	_ = nc.Close()
+	tbRecv(t, closes, 5*time.Second, "OnClose")
+
+	// Keep the loop busy (bounded) so it cannot act on the Reset yet.
+	blocked, release := make(chan struct{}, 1), make(chan struct{})
+	unblock := sync.OnceFunc(func() { close(release) })
+	defer unblock()
+	s.eng.Loops()[0].AfterFunc(0, func() {
+		blocked <- struct{}{}
+		select {
+		case <-release:
+		case <-time.After(5 * time.Second):
+		}
+	})
+	tbRecv(t, blocked, 5*time.Second, "the loop to be busy")
+	if o.tm.Reset(10 * time.Millisecond) {
+		t.Error("Reset of a timer whose connection closed returned true")
+	}
+	if o.tm.Stop() {
+		t.Error("Stop of a timer whose connection closed returned true: it claims to have prevented a run that could never happen")
+	}
+	unblock()
+	tmNoRun(t, p, 300*time.Millisecond, "after Reset of a timer whose connection closed")
 }
