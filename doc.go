@@ -141,6 +141,9 @@
 //     Timer's Stop and Reset work from any goroutine with time.Timer's
 //     contract, and a connection's timers die with it.
 //
+// A handler keeps a read deadline ahead of an active connection by moving
+// it on each message:
+//
 //	func (h *server) OnTraffic(c evloop.Conn) evloop.Action {
 //		c.SetReadDeadline(time.Now().Add(30 * time.Second)) // or close
 //		...

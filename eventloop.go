@@ -58,7 +58,8 @@ type loop struct {
 	lns                []*listener     // this loop's own listeners (reuseport mode)
 
 	timers timerHeap  // deadlines, timers, back-offs, the tick
-	now    int64      // the engine's clock, read once per iteration
+	now    int64      // the engine's clock, read once per iteration (tock)
+	stale  bool       // now predates the current wait's return
 	ticker timerEntry // OnTick, on loop 0 WithTicker(true)
 
 	exiting bool
@@ -97,12 +98,13 @@ func (l *loop) run() (err error) {
 		l.timers.set(&l.ticker, l.now) // the first tick right after boot
 	}
 	for !l.exiting {
+		l.stale = true // the clock is read once the wait returns
 		woken, err := l.poller.Wait(l.timeout(), l)
 		if err != nil {
 			l.eng.log.Error("evloop: event loop failed", "loop", l.idx, "err", err)
 			return err
 		}
-		l.now = l.eng.clock()
+		l.tock()
 		if woken {
 			l.q.Drain(l)
 		}
@@ -125,6 +127,7 @@ func (l *loop) exit() {
 
 // OnEvent handles one ready fd.
 func (l *loop) OnEvent(ev poller.Event) {
+	l.tock()
 	if ev.Gen == listenerGen {
 		if ln := findListener(l.lns, ev.FD); ln != nil {
 			ln.acceptReady(l.poller, l.eng, l)

@@ -127,3 +127,28 @@ func TestTimeBasicsConnTimerDiesWithConn(t *testing.T) {
 		t.Error("Stop of a timer cancelled by its connection's close = true, want false")
 	}
 }
+
+// TestTimeBasicsIdleAfterQuietLoop: activity is stamped with the time the
+// bytes arrived, even when the loop slept long before them. The client
+// waits 300 ms on a quiet loop, sends one message, then stays silent: the
+// 400 ms idle timeout counts from that message. With the clock read only
+// after the events were handled, the message was stamped with the loop's
+// previous wake-up and the connection closed about 100 ms after it.
+func TestTimeBasicsIdleAfterQuietLoop(t *testing.T) {
+	closes := make(chan time.Time, 1)
+	h := &tbHandler{
+		traffic: echoHandler{}.OnTraffic,
+		close:   func(Conn, error) Action { closes <- time.Now(); return None },
+	}
+	s := itServe(t, h, []string{"tcp://127.0.0.1:0"}, WithLoops(1), WithIdleTimeout(400*time.Millisecond))
+	nc := s.dial(t)
+	time.Sleep(300 * time.Millisecond) // the loop sleeps in epoll_wait meanwhile
+	sent := time.Now()
+	if err := tbEcho(nc, []byte("x"), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	closed := tbRecv(t, closes, 3*time.Second, "OnClose")
+	if idle := closed.Sub(sent); idle < 400*time.Millisecond {
+		t.Errorf("closed %v after the last message, want >= the 400ms idle timeout", idle)
+	}
+}

@@ -24,6 +24,17 @@ func (e *engine) clockOf(t time.Time) int64 {
 	return max(int64(t.Sub(e.base)), 1)
 }
 
+// tock reads the clock into l.now once per iteration, at the first event
+// after the wait returned (or after the wait, if none): activity stamped by
+// reads and writes then has the time the events arrived, not the time the
+// loop last woke. Loop only.
+func (l *loop) tock() {
+	if l.stale {
+		l.now = l.eng.clock()
+		l.stale = false
+	}
+}
+
 // timeout is how long the next wait may block: until the earliest timer,
 // or forever.
 func (l *loop) timeout() int {

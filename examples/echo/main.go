@@ -4,11 +4,13 @@
 //	go run ./examples/echo -addr tcp://127.0.0.1:9000 -loops 2
 //	go run ./examples/echo -reuseport
 //	go run ./examples/echo -blocking
+//	go run ./examples/echo -idle-timeout 30s
 //
 // With -blocking, the echo is done by the engine's goroutine pool, the way a
 // handler runs work that blocks (a database call, a file read) without
-// stalling its loop. SIGINT or SIGTERM stops it gracefully; a second signal
-// kills it.
+// stalling its loop. With -idle-timeout, a connection that has neither
+// received nor sent a byte for that long is closed (by default none is).
+// SIGINT or SIGTERM stops it gracefully; a second signal kills it.
 package main
 
 import (
@@ -56,11 +58,18 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 	fs.BoolVar(&cfg.reusePort, "reuseport", false, "give every loop its own SO_REUSEPORT listener instead of one acceptor")
 	fs.BoolVar(&cfg.blocking, "blocking", false, "echo from the engine's goroutine pool instead of the event loop")
 	fs.IntVar(&cfg.poolSize, "pool", evloop.DefaultPoolSize, "goroutines in the engine's pool (with -blocking)")
+	fs.DurationVar(&cfg.idleTimeout, "idle-timeout", 0, "close a connection that has neither received nor sent a byte for this long (0: never)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
-	if fs.NArg() > 0 {
-		err := fmt.Errorf("unexpected arguments: %q", fs.Args())
+	var err error
+	switch {
+	case fs.NArg() > 0:
+		err = fmt.Errorf("unexpected arguments: %q", fs.Args())
+	case cfg.idleTimeout < 0:
+		err = fmt.Errorf("-idle-timeout %v: must not be negative", cfg.idleTimeout)
+	}
+	if err != nil {
 		fmt.Fprintln(output, err)
 		fs.Usage()
 		return config{}, err

@@ -19,6 +19,9 @@ type config struct {
 	reusePort bool
 	blocking  bool
 	poolSize  int // 0: the engine's default
+	// idleTimeout closes a connection that has neither received nor sent a
+	// byte for this long; 0 (the default) never does.
+	idleTimeout time.Duration
 }
 
 func (cfg config) options() []evloop.Option {
@@ -26,6 +29,7 @@ func (cfg config) options() []evloop.Option {
 		evloop.WithLoops(cfg.loops),
 		evloop.WithReusePort(cfg.reusePort),
 		evloop.WithStopTimeout(stopTimeout),
+		evloop.WithIdleTimeout(cfg.idleTimeout),
 	}
 	if cfg.poolSize > 0 {
 		opts = append(opts, evloop.WithPoolSize(cfg.poolSize))

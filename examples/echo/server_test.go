@@ -178,13 +178,20 @@ func TestParseFlags(t *testing.T) {
 		want    config
 		wantErr bool
 	}{
-		{name: "defaults", args: nil, want: config{addr: "tcp://127.0.0.1:9000", loops: runtime.GOMAXPROCS(0), poolSize: evloop.DefaultPoolSize}},
+		{name: "defaults: no idle timeout", args: nil, want: config{addr: "tcp://127.0.0.1:9000", loops: runtime.GOMAXPROCS(0), poolSize: evloop.DefaultPoolSize}},
 		{
 			name: "all set",
 			args: []string{"-addr", "unix:///tmp/x.sock", "-loops", "3", "-reuseport", "-blocking", "-pool", "7"},
 			want: config{addr: "unix:///tmp/x.sock", loops: 3, reusePort: true, blocking: true, poolSize: 7},
 		},
+		{
+			name: "idle timeout",
+			args: []string{"-idle-timeout", "45s"},
+			want: config{addr: "tcp://127.0.0.1:9000", loops: runtime.GOMAXPROCS(0), poolSize: evloop.DefaultPoolSize, idleTimeout: 45 * time.Second},
+		},
 		{name: "unknown flag", args: []string{"-nope"}, wantErr: true},
+		{name: "negative idle timeout", args: []string{"-idle-timeout", "-2s"}, wantErr: true},
+		{name: "idle timeout without unit", args: []string{"-idle-timeout", "5"}, wantErr: true},
 		{name: "stray argument", args: []string{"extra"}, wantErr: true},
 		{name: "bad number", args: []string{"-loops", "two"}, wantErr: true},
 	}

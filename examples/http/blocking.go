@@ -29,10 +29,6 @@ var (
 	headMethod = []byte("HEAD")
 )
 
-// closingMark is the context of a connection whose last request has gone
-// to the pool.
-var closingMark = &struct{ closing bool }{closing: true}
-
 // poolRequest is what a job needs of a request: copies, because the
 // request's bytes are discarded when OnTraffic returns.
 type poolRequest struct {
@@ -46,7 +42,7 @@ type poolRequest struct {
 // onTrafficBlocking hands every complete request buffered on c to the
 // pool, in order.
 func (h *handler) onTrafficBlocking(c evloop.Conn) evloop.Action {
-	if c.Context() == closingMark {
+	if st := stateOf(c); st != nil && st.closing {
 		_, _ = c.Discard(c.InboundBuffered())
 		return evloop.None
 	}
@@ -76,11 +72,12 @@ func (h *handler) onTrafficBlocking(c evloop.Conn) evloop.Action {
 			return evloop.Close
 		}
 		if r.status != 0 || !r.keepAlive {
-			c.SetContext(closingMark)
+			ensureState(c).closing = true
 			used = len(in)
 			break
 		}
 	}
+	h.watchHeader(c, in[used:], used > 0)
 	_, _ = c.Discard(used)
 	return evloop.None
 }

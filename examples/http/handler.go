@@ -33,6 +33,13 @@ type handler struct {
 	blocking bool           // answer from the pool (blocking.go)
 	dates    h1.DateCache
 
+	// readHeaderTimeout bounds the time from a request's first byte to the
+	// end of its header; 0: no limit (headertimeout.go).
+	readHeaderTimeout time.Duration
+	// headerTimedOut is onHeaderTimeout, made once: a method value
+	// passed to each connection's timer would be allocated per connection.
+	headerTimedOut func(evloop.Conn)
+
 	// batches holds *[]byte response buffers. A callback takes one and puts
 	// it back before returning, and a loop runs one callback at a time, so
 	// in steady state each loop keeps reusing the buffer cached for its P:
@@ -43,6 +50,7 @@ type handler struct {
 
 func newHandler() *handler {
 	h := &handler{}
+	h.headerTimedOut = h.onHeaderTimeout
 	h.batches.New = func() any {
 		b := make([]byte, 0, batchSize)
 		return &b
@@ -68,13 +76,19 @@ func (h *handler) OnTick() (time.Duration, evloop.Action) {
 }
 
 // OnTraffic answers every complete request buffered on c with one write,
-// and leaves an incomplete one buffered for the next call. In blocking mode
-// it hands the requests to the pool instead.
+// and leaves an incomplete one buffered for the next call, under the
+// read-header timeout. In blocking mode it hands the requests to the pool
+// instead.
 func (h *handler) OnTraffic(c evloop.Conn) evloop.Action {
 	if h.blocking {
 		return h.onTrafficBlocking(c)
 	}
 	in, _ := c.Peek(-1)
+	if st := stateOf(c); st != nil && st.closing {
+		// Timed out: the 408 is on its way and the close queued.
+		_, _ = c.Discard(len(in))
+		return evloop.None
+	}
 	bp := h.batches.Get().(*[]byte)
 	out, used, keepAlive := h.answer((*bp)[:0], in)
 	var err error
@@ -88,6 +102,7 @@ func (h *handler) OnTraffic(c evloop.Conn) evloop.Action {
 	if err != nil || !keepAlive {
 		return evloop.Close
 	}
+	h.watchHeader(c, in[used:], used > 0)
 	_, _ = c.Discard(used) // cannot fail: used is not negative
 	return evloop.None
 }

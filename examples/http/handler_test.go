@@ -18,6 +18,18 @@ type fakeConn struct {
 	out     []byte // everything written
 	writes  int
 	discard int
+	ctx     any
+	timers  int // AfterFunc calls
+}
+
+func (f *fakeConn) Context() any       { return f.ctx }
+func (f *fakeConn) SetContext(ctx any) { f.ctx = ctx }
+
+// AfterFunc counts the call and returns the nil *Timer, whose Stop and
+// Reset do nothing: the fake has no loop to run a timer on.
+func (f *fakeConn) AfterFunc(time.Duration, func(evloop.Conn)) *evloop.Timer {
+	f.timers++
+	return nil
 }
 
 func (f *fakeConn) Peek(n int) ([]byte, error) {

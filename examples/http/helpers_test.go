@@ -137,12 +137,19 @@ func (c *client) expectClosed(tb testing.TB) {
 // a moment.
 func (c *client) expectOpen(tb testing.TB) {
 	tb.Helper()
-	if err := c.SetReadDeadline(time.Now().Add(50 * time.Millisecond)); err != nil {
+	c.expectQuiet(tb, 50*time.Millisecond)
+}
+
+// expectQuiet checks that nothing arrives and the connection stays open
+// for d.
+func (c *client) expectQuiet(tb testing.TB, d time.Duration) {
+	tb.Helper()
+	if err := c.SetReadDeadline(time.Now().Add(d)); err != nil {
 		tb.Fatal(err)
 	}
 	b, err := c.r.ReadByte()
 	if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
-		tb.Fatalf("read (%q, %v) where nothing was expected on an open connection", b, err)
+		tb.Fatalf("read (%q, %v) within %v where the connection was to stay open and quiet", b, err, d)
 	}
 	if err := c.SetReadDeadline(time.Now().Add(30 * time.Second)); err != nil {
 		tb.Fatal(err)

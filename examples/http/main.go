@@ -8,6 +8,21 @@
 // pipelined requests still answered in order (Conn.Execute); responses
 // then carry the request's target in an X-Path field.
 //
+// Two timeouts protect the server from clients that hold connections
+// without using them, and both are on by default, unlike net/http's
+// Server, whose zero values mean no limit:
+//
+//   - -read-header-timeout (default 10s): a request's header must arrive
+//     whole within this long of its first byte, or the client gets
+//     "408 Request Timeout" and the connection closes. Sending a byte at
+//     a time (slowloris) does not extend it. A body is not covered: once
+//     the header is complete the limit is off until the next request.
+//   - -idle-timeout (default 60s): a connection that has neither received
+//     nor sent a byte for this long is closed, among them keep-alive
+//     connections between requests and connections that never send.
+//
+// A value of 0 turns either off.
+//
 //	go run ./examples/http -addr tcp://127.0.0.1:9000 -loops 2
 //	curl -v http://127.0.0.1:9000/
 //	wrk -t1 -c50 -d10s -s examples/http/testdata/pipeline.lua http://127.0.0.1:9000/ -- 16
@@ -25,6 +40,7 @@ import (
 	"os/signal"
 	"runtime"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -57,11 +73,23 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 	fs.IntVar(&cfg.loops, "loops", runtime.GOMAXPROCS(0), "number of event loops")
 	fs.BoolVar(&cfg.reusePort, "reuseport", false, "give every loop its own SO_REUSEPORT listener instead of one acceptor")
 	fs.BoolVar(&cfg.blocking, "blocking", false, "answer each request from the goroutine pool, in order, with an X-Path field")
+	fs.DurationVar(&cfg.readHeaderTimeout, "read-header-timeout", 10*time.Second,
+		"answer 408 and close when a request's header is not complete this long after its first byte (0: no limit)")
+	fs.DurationVar(&cfg.idleTimeout, "idle-timeout", 60*time.Second,
+		"close a connection that has neither received nor sent a byte for this long (0: never)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
-	if fs.NArg() > 0 {
-		err := fmt.Errorf("unexpected arguments: %q", fs.Args())
+	var err error
+	switch {
+	case fs.NArg() > 0:
+		err = fmt.Errorf("unexpected arguments: %q", fs.Args())
+	case cfg.readHeaderTimeout < 0:
+		err = fmt.Errorf("-read-header-timeout %v: must not be negative", cfg.readHeaderTimeout)
+	case cfg.idleTimeout < 0:
+		err = fmt.Errorf("-idle-timeout %v: must not be negative", cfg.idleTimeout)
+	}
+	if err != nil {
 		fmt.Fprintln(output, err)
 		fs.Usage()
 		return config{}, err

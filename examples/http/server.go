@@ -12,12 +12,20 @@ import (
 // flush their output before everything is closed.
 const stopTimeout = 5 * time.Second
 
-// config is what the command line sets.
+// config is what the command line sets. Its zero value turns both
+// timeouts off; the command's defaults turn them on (see parseFlags).
 type config struct {
 	addr      string
 	loops     int
 	reusePort bool
 	blocking  bool // answer each request from a pool job, in order (Conn.Execute)
+
+	// readHeaderTimeout bounds how long a request's header may take to
+	// arrive, from its first byte; 0 turns the limit off.
+	readHeaderTimeout time.Duration
+	// idleTimeout closes a connection that has neither received nor sent a
+	// byte for this long; 0 turns it off.
+	idleTimeout time.Duration
 }
 
 // serve runs the HTTP server until ctx is done, then stops it gracefully
@@ -28,11 +36,13 @@ func serve(ctx context.Context, cfg config, ready func(net.Addr)) error {
 	h := newHandler()
 	h.ready = ready
 	h.blocking = cfg.blocking
+	h.readHeaderTimeout = cfg.readHeaderTimeout
 	return evloop.RunContext(ctx, h, cfg.addr,
 		evloop.WithLoops(cfg.loops),
 		evloop.WithReusePort(cfg.reusePort),
 		evloop.WithStopTimeout(stopTimeout),
 		evloop.WithTicker(true), // OnTick keeps the Date field current
+		evloop.WithIdleTimeout(cfg.idleTimeout),
 		// -blocking: a full pool pauses the connection instead of failing.
 		evloop.WithExecutePause(cfg.blocking))
 }

@@ -294,14 +294,28 @@ func TestParseFlags(t *testing.T) {
 		want    config
 		wantErr bool
 	}{
-		{name: "defaults", want: config{addr: "tcp://127.0.0.1:9000", loops: runtime.GOMAXPROCS(0)}},
+		{
+			name: "defaults: both timeouts on",
+			want: config{addr: "tcp://127.0.0.1:9000", loops: runtime.GOMAXPROCS(0),
+				readHeaderTimeout: 10 * time.Second, idleTimeout: 60 * time.Second},
+		},
 		{
 			name: "all set",
-			args: []string{"-addr", "tcp://127.0.0.1:1234", "-loops", "3", "-reuseport", "-blocking"},
-			want: config{addr: "tcp://127.0.0.1:1234", loops: 3, reusePort: true, blocking: true},
+			args: []string{"-addr", "tcp://127.0.0.1:1234", "-loops", "3", "-reuseport", "-blocking",
+				"-read-header-timeout", "2.5s", "-idle-timeout", "1m30s"},
+			want: config{addr: "tcp://127.0.0.1:1234", loops: 3, reusePort: true, blocking: true,
+				readHeaderTimeout: 2500 * time.Millisecond, idleTimeout: 90 * time.Second},
+		},
+		{
+			name: "timeouts off",
+			args: []string{"-read-header-timeout", "0", "-idle-timeout", "0"},
+			want: config{addr: "tcp://127.0.0.1:9000", loops: runtime.GOMAXPROCS(0)},
 		},
 		{name: "unknown flag", args: []string{"-no-such-flag"}, wantErr: true},
 		{name: "stray argument", args: []string{"extra"}, wantErr: true},
+		{name: "duration without unit", args: []string{"-idle-timeout", "30"}, wantErr: true},
+		{name: "negative read-header timeout", args: []string{"-read-header-timeout", "-1s"}, wantErr: true},
+		{name: "negative idle timeout", args: []string{"-idle-timeout", "-1s"}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
