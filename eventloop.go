@@ -60,6 +60,8 @@ type loop struct {
 	timers timerHeap // deadlines, timers, back-offs, the tick
 	now    int64     // the engine's clock, read once per iteration (tock)
 	stale  bool      // now predates the current wait's return
+	busy   bool      // the last wait found work: poll before blocking (pace)
+	events int       // events the current wait delivered
 	// stoppedTimers counts Stops since the last sweep (any goroutine adds).
 	stoppedTimers atomic.Int64
 	ticker        timerEntry // OnTick, on loop 0 WithTicker(true)
@@ -101,11 +103,17 @@ func (l *loop) run() (err error) {
 	}
 	for !l.exiting {
 		l.stale = true // the clock is read once the wait returns
-		woken, err := l.poller.Wait(l.timeout(), l)
+		timeout := l.timeout()
+		if l.busy {
+			timeout = 0
+		}
+		l.events = 0
+		woken, err := l.poller.Wait(timeout, l)
 		if err != nil {
 			l.eng.log.Error("evloop: event loop failed", "loop", l.idx, "err", err)
 			return err
 		}
+		l.pace(woken)
 		l.tock()
 		if woken {
 			l.q.Drain(l)
@@ -113,6 +121,23 @@ func (l *loop) run() (err error) {
 		l.runTimers()
 	}
 	return nil
+}
+
+// pace decides how the next wait starts. A loop that just found work polls
+// (timeout 0) instead of blocking: under load the next events are usually
+// there already, and a wait that blocks costs the runtime a hand-off of the
+// loop's P (entersyscall, sysmon retaking it, a wake-up on another thread)
+// that a poll that returns at once does not. The first poll that finds
+// nothing yields once, so other goroutines of the P run, and the wait after
+// it blocks as usual: an idle loop still sleeps in epoll_wait, at no CPU.
+func (l *loop) pace(woken bool) {
+	switch {
+	case l.events > 0 || woken:
+		l.busy = true
+	case l.busy:
+		l.busy = false
+		runtime.Gosched()
+	}
 }
 
 // exit closes whatever is still open (only after a poller failure) and
@@ -129,6 +154,7 @@ func (l *loop) exit() {
 
 // OnEvent handles one ready fd.
 func (l *loop) OnEvent(ev poller.Event) {
+	l.events++
 	l.tock()
 	if ev.Gen == listenerGen {
 		if ln := findListener(l.lns, ev.FD); ln != nil {

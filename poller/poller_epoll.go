@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -28,10 +29,27 @@ const (
 // EBADF deterministically. They are only swapped while no poller is in use.
 var (
 	epollCtl     = ctl
-	epollWait    = unix.EpollWait
+	epollWait    = wait
 	eventfdWrite = unix.Write
 	eventfdRead  = unix.Read
 )
+
+// wait is epoll_wait. A poll (msec 0) cannot block, so it goes through
+// RawSyscall: no entersyscall/exitsyscall around it, which a loop that polls
+// between busy iterations would otherwise pay on every one. epoll_pwait with
+// no signal mask is epoll_wait on every architecture (arm64 has only the
+// former).
+func wait(epfd int, events []unix.EpollEvent, msec int) (int, error) {
+	if msec != 0 || len(events) == 0 {
+		return unix.EpollWait(epfd, events, msec)
+	}
+	n, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd),
+		uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
+}
 
 // ctl takes the event by value: a pointer passed through the epollCtl
 // variable would escape (the compiler cannot see the callee), costing an
