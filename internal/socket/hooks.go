@@ -16,10 +16,10 @@ var (
 	Accept4Func func(fd int, flags int) (nfd int, sa unix.Sockaddr, err error) = unix.Accept4
 
 	// ReadFunc is read(2). Read calls it.
-	ReadFunc func(fd int, p []byte) (int, error) = unix.Read
+	ReadFunc func(fd int, p []byte) (int, error) = rawRead
 
 	// WriteFunc is write(2). Write calls it.
-	WriteFunc func(fd int, p []byte) (int, error) = unix.Write
+	WriteFunc func(fd int, p []byte) (int, error) = rawWrite
 
 	// WritevFunc is writev(2) over at most MaxIovecs non-empty buffers.
 	// Writev calls it.
