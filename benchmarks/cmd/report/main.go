@@ -92,7 +92,7 @@ func writeMarkdown(w *bytes.Buffer, f *results.File, rows []results.Row, pngDir,
 	if len(f.Skipped) > 0 {
 		fmt.Fprintln(w)
 		for _, s := range f.Skipped {
-			fmt.Fprintf(w, "- Not run: %s (%s mode): %s.\n", s.Scenario, s.Mode, s.Reason)
+			fmt.Fprintf(w, "- Not run: %s.\n", s)
 		}
 	}
 }

@@ -76,3 +76,25 @@ func TestMergeReplacesOnlyWhatIsRerun(t *testing.T) {
 		t.Fatal("merging a run with other rounds succeeded")
 	}
 }
+
+func TestMergeDropsTheSkipOfAContestantRunNow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.json")
+	old := &File{Config: Config{Rounds: 1, Warmup: "2s", Duration: "5s", Modes: []string{"pinned"},
+		Scenarios: []string{"a"}, Contestants: []string{Subject}},
+		Skipped: []Skip{{Contestant: Native, Reason: "not built"}, {Scenario: "b", Mode: "pinned", Reason: "too many"}}}
+	if err := Save(path, old); err != nil {
+		t.Fatal(err)
+	}
+	next := &File{Config: Config{Rounds: 1, Warmup: "2s", Duration: "5s", Modes: []string{"pinned"},
+		Scenarios: []string{"a"}, Contestants: []string{Subject, Native}}}
+	f, err := Merge(path, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Skipped) != 1 || f.Skipped[0].Scenario != "b" {
+		t.Fatalf("skips after merge: %v, want only scenario b's", f.Skipped)
+	}
+	if got := old.Skipped[0].String(); got != "contestant "+Native+": not built" {
+		t.Errorf("contestant skip reads %q", got)
+	}
+}

@@ -5,10 +5,11 @@ import (
 )
 
 // Baseline is the contestant every ratio and target compares against, and
-// Subject the one they are about.
+// Subject the one they are about. Native is the C server.
 const (
 	Baseline = "stdnet"
 	Subject  = "evloop"
+	Native   = "cepoll"
 )
 
 // Stat is the median and range of one metric over a group's rounds.
@@ -65,26 +66,23 @@ func Summarize(f *File) []Row {
 		runs[i] = append(runs[i], r)
 	}
 	for i := range rows {
-		col := func(get func(Run) float64) Stat {
-			var v []float64
-			for _, r := range runs[i] {
-				v = append(v, get(r))
-			}
-			return stat(v)
-		}
+		col := func(get func(Run) float64) Stat { return collect(runs[i], false, get) }
+		// memCol leaves out the runs of a server without Go memory
+		// statistics: not measured, rather than zero.
+		memCol := func(get func(Run) float64) Stat { return collect(runs[i], true, get) }
 		row := &rows[i]
 		row.MsgsPerSec = col(func(r Run) float64 { return r.MsgsPerSec })
 		row.MsgsPerCPUSec = col(func(r Run) float64 { return r.MsgsPerCPUSec })
 		row.P99us = col(func(r Run) float64 { return r.P99us })
 		row.RSSKiB = col(func(r Run) float64 { return r.RSSKiB })
-		row.AllocsPerMsg = col(func(r Run) float64 { return r.AllocsPerMsg })
+		row.AllocsPerMsg = memCol(func(r Run) float64 { return r.AllocsPerMsg })
 		row.LoaderCPU = col(func(r Run) float64 { return r.LoaderCPU })
 		row.ServerCPU = col(func(r Run) float64 { return r.ServerCPU })
 		row.OtherCPU = col(func(r Run) float64 { return r.OtherCPU })
 		row.RSSPerConnKiB = col(func(r Run) float64 { return r.RSSPerConnKiB })
-		row.HeapPerConnB = col(func(r Run) float64 { return r.HeapPerConnB })
-		row.HeapInusePerConn = col(func(r Run) float64 { return r.HeapInusePerConn })
-		row.StackPerConnB = col(func(r Run) float64 { return r.StackPerConnB })
+		row.HeapPerConnB = memCol(func(r Run) float64 { return r.HeapPerConnB })
+		row.HeapInusePerConn = memCol(func(r Run) float64 { return r.HeapInusePerConn })
+		row.StackPerConnB = memCol(func(r Run) float64 { return r.StackPerConnB })
 		row.IdleCPUPercent = col(func(r Run) float64 { return r.IdleCPUPercent })
 	}
 	pos := func(list []string, v string) int {
@@ -104,6 +102,19 @@ func Summarize(f *File) []Row {
 		return pos(c.Contestants, a.Contestant) - pos(c.Contestants, b.Contestant)
 	})
 	return rows
+}
+
+// collect is the Stat of get over runs, without the runs that lack Go
+// memory statistics when memStats is set.
+func collect(runs []Run, memStats bool, get func(Run) float64) Stat {
+	var v []float64
+	for _, r := range runs {
+		if memStats && r.NoMemStats {
+			continue
+		}
+		v = append(v, get(r))
+	}
+	return stat(v)
 }
 
 // Find returns the row of contestant in the same scenario and mode as r.
