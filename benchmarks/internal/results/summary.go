@@ -5,12 +5,19 @@ import (
 )
 
 // Baseline is the contestant every ratio and target compares against, and
-// Subject the one they are about. Native is the C server.
+// Subject the one they are about. GoPeer and Native are the two the load
+// tables put every contestant next to: the event loop evloop is most often
+// compared with, and the C floor.
 const (
 	Baseline = "stdnet"
 	Subject  = "evloop"
+	GoPeer   = "gnet"
 	Native   = "cepoll"
 )
+
+// notPeers are the contestants left out of "the best Go peer": evloop's own
+// two, and the one that is not Go.
+var notPeers = []string{Subject, "evloop-async", Native}
 
 // Stat is the median and range of one metric over a group's rounds.
 type Stat struct {
@@ -127,6 +134,23 @@ func Find(rows []Row, r Row, contestant string) (Row, bool) {
 	return Row{}, false
 }
 
+// BestGoPeer returns, among the Go contestants other than evloop's own in
+// the same scenario and mode as r, the row with the highest median of
+// metric, and false when none was measured.
+func BestGoPeer(rows []Row, r Row, metric func(Row) Stat) (Row, bool) {
+	var best Row
+	found := false
+	for _, o := range rows {
+		if o.Scenario != r.Scenario || o.Mode != r.Mode || slices.Contains(notPeers, o.Contestant) {
+			continue
+		}
+		if m := metric(o); m.N > 0 && (!found || m.Median > metric(best).Median) {
+			best, found = o, true
+		}
+	}
+	return best, found
+}
+
 // Ratio returns a/b, or 0 when either is missing.
 func Ratio(a, b Stat) float64 {
 	if a.N == 0 || b.N == 0 || b.Median == 0 {
@@ -147,7 +171,8 @@ type Target struct {
 // Targets checks the goals against the rows: messages per server
 // CPU-second at least 1.05x std net in every echo and HTTP scenario (1.15x
 // for the 4 KiB echo and pipelined HTTP), throughput at least 1.0x std
-// net, RSS per idle connection at 10,000 connections at most 0.3 KiB, and no
+// net, both at least 1.0x the best Go peer (BestGoPeer, chosen per metric),
+// RSS per idle connection at 10,000 connections at most 0.3 KiB, and no
 // allocation per message.
 func Targets(rows []Row) []Target {
 	var out []Target
@@ -170,6 +195,21 @@ func Targets(rows []Row) []Target {
 			thr := Ratio(r.MsgsPerSec, base.MsgsPerSec)
 			add("msgs per server CPU-s vs "+Baseline, want, perCPU, false, ok && perCPU > 0)
 			add("throughput vs "+Baseline, 1.0, thr, false, ok && thr > 0)
+			for _, m := range []struct {
+				what string
+				get  func(Row) Stat
+			}{
+				{"msgs per server CPU-s", func(r Row) Stat { return r.MsgsPerCPUSec }},
+				{"throughput", func(r Row) Stat { return r.MsgsPerSec }},
+			} {
+				peer, ok := BestGoPeer(rows, r, m.get)
+				what := m.what + " vs best Go peer"
+				if ok {
+					what += " (" + peer.Contestant + ")"
+				}
+				got := Ratio(m.get(r), m.get(peer))
+				add(what, 1.0, got, false, ok && got > 0)
+			}
 			add("allocations per message", 0.001, r.AllocsPerMsg.Median, true, r.AllocsPerMsg.N > 0)
 		case "idle":
 			if r.Scenario == "idle-c10000" {
