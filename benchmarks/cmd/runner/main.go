@@ -36,6 +36,7 @@ type config struct {
 	quick, verbose                 bool
 	rounds, noisyRetries           int
 	warmup, duration               time.Duration
+	idleWindow                     time.Duration // idle scenarios: CPU watched for this long
 	modes                          []mode
 	scenarios                      []scenario
 	contestants                    []contestant
@@ -67,6 +68,7 @@ func run() int {
 	flag.StringVar(&contestantList, "contestants", "", "comma-separated contestants (default: all)")
 	flag.StringVar(&mode, "mode", "both", "pinned (server on CPU 1 with 1 loop, load on CPU 0), unpinned (2 loops, no pinning) or both")
 	flag.Parse()
+	cfg.idleWindow = time.Second
 	if cfg.bin == "" || flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "runner: -bin is required, and no arguments; use run.sh")
 		return 2
@@ -85,6 +87,7 @@ func run() int {
 		if !flagSet("noisy-retries") {
 			cfg.noisyRetries = 0 // a smoke test checks answers, not speed
 		}
+		cfg.idleWindow = time.Second / 4
 	}
 	if err := configure(&cfg, scenarioList, contestantList, mode); err != nil {
 		fmt.Fprintln(os.Stderr, "runner:", err)
