@@ -14,8 +14,9 @@
 #                                             (relative paths are from benchmarks/)
 #
 # Every runner flag is listed by: benchmarks/run.sh -h
-# Needs Go and wrk (apt-get install -y wrk). Every process it starts is
-# stopped by its PID when it ends or is interrupted.
+# Needs Go and wrk (apt-get install -y wrk), and cc for the C contestant
+# (skipped without it). Every process it starts is stopped by its PID when
+# it ends or is interrupted.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -58,6 +59,13 @@ done
 
 echo "building into $bin"
 go build -o "$bin/" ./contestants/... ./cmd/echoload ./cmd/holdconns ./cmd/runner
+# The C reference contestant needs a C compiler; without one the runner
+# skips it and says so.
+if command -v cc >/dev/null 2>&1; then
+  cc -O2 -o "$bin/cepoll" contestants/cepoll/main.c
+else
+  echo "run.sh: no C compiler (cc): the cepoll contestant is not built and will be skipped" >&2
+fi
 
 args=(-bin "$bin" -wrk-script "$here/wrk/http.lua")
 if [ "$quick" = false ] && [ -z "$results_file" ]; then

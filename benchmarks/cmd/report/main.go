@@ -92,7 +92,7 @@ func writeMarkdown(w *bytes.Buffer, f *results.File, rows []results.Row, pngDir,
 	if len(f.Skipped) > 0 {
 		fmt.Fprintln(w)
 		for _, s := range f.Skipped {
-			fmt.Fprintf(w, "- Not run: %s (%s mode): %s.\n", s.Scenario, s.Mode, s.Reason)
+			fmt.Fprintf(w, "- Not run: %s.\n", s)
 		}
 	}
 }
@@ -121,6 +121,11 @@ var palette = []color.Color{
 	color.RGBA{R: 0xd9, G: 0x5f, B: 0x02, A: 0xff},
 	color.RGBA{R: 0xe6, G: 0xab, B: 0x02, A: 0xff},
 	color.RGBA{R: 0xa6, G: 0x76, B: 0x1d, A: 0xff},
+	color.RGBA{R: 0x66, G: 0x66, B: 0x66, A: 0xff},
+	color.RGBA{R: 0x1f, G: 0x78, B: 0xb4, A: 0xff},
+	color.RGBA{R: 0xe3, G: 0x1a, B: 0x1c, A: 0xff},
+	color.RGBA{R: 0x6a, G: 0x3d, B: 0x9a, A: 0xff},
+	color.RGBA{R: 0x00, G: 0x00, B: 0x00, A: 0xff},
 }
 
 // chart draws, for one mode, three panels: messages per server CPU-second
@@ -183,7 +188,7 @@ func chart(rows []results.Row, contestants []string, mode, path string) error {
 	if len(panels) == 0 {
 		return errors.New("nothing to draw")
 	}
-	const width, rowHeight = 26 * vg.Centimeter, 9 * vg.Centimeter
+	const width, rowHeight = 26 * vg.Centimeter, 10 * vg.Centimeter
 	img := vgimg.NewWith(vgimg.UseWH(width, rowHeight*vg.Length(len(panels))), vgimg.UseDPI(110))
 	dc := draw.New(img)
 	grid := make([][]*plot.Plot, len(panels))
@@ -218,7 +223,7 @@ func bars(rows []results.Row, mode string, scenarios, names []string, value func
 	p.Legend.XOffs = -vg.Millimeter
 	p.Legend.TextStyle.Font.Size = vg.Points(8)
 	barWidth := vg.Points(80) / vg.Length(len(names))
-	top := 0.0
+	top, drawn := 0.0, 0
 	for i, name := range names {
 		vals := make(plotter.Values, len(scenarios))
 		any := false
@@ -243,8 +248,11 @@ func bars(rows []results.Row, mode string, scenarios, names []string, value func
 		b.Offset = barWidth * (vg.Length(i) - vg.Length(len(names)-1)/2)
 		p.Add(b)
 		p.Legend.Add(name, b)
+		drawn++
 	}
 	p.Y.Min = 0
-	p.Y.Max = top * 1.45 // room for the legend above the bars
+	// Room above the bars for the legend, one line per contestant: with a
+	// dozen contestants it takes about half the panel.
+	p.Y.Max = top * (1.2 + 0.08*float64(drawn))
 	return p, nil
 }

@@ -109,13 +109,20 @@ func (b *bench) measure(m mode, s scenario, c contestant, round int) results.Run
 		return r
 	}
 	r.OK = true
+	// Figures a server without Go memory statistics does not have.
+	mem := func(format string, v float64) string {
+		if r.NoMemStats {
+			return fmt.Sprintf("%*s", len(fmt.Sprintf(format, v)), "-")
+		}
+		return fmt.Sprintf(format, v)
+	}
 	switch s.kind {
 	case "idle":
-		fmt.Printf("%s %6.2f KiB RSS/conn, %6.0f B heap/conn, %6.0f B stacks/conn, idle CPU %.1f%%\n",
-			prefix, r.RSSPerConnKiB, r.HeapPerConnB, r.StackPerConnB, r.IdleCPUPercent)
+		fmt.Printf("%s %6.2f KiB RSS/conn, %s B heap/conn, %s B stacks/conn, idle CPU %.1f%%\n",
+			prefix, r.RSSPerConnKiB, mem("%6.0f", r.HeapPerConnB), mem("%6.0f", r.StackPerConnB), r.IdleCPUPercent)
 	default:
-		fmt.Printf("%s %9.0f msgs/s %9.0f msgs/server-CPU-s  p99 %6.0f us  RSS %6.1f MiB  allocs/msg %.3f  CPU s: load %.2f, others %.2f\n",
-			prefix, r.MsgsPerSec, r.MsgsPerCPUSec, r.P99us, r.RSSKiB/1024, r.AllocsPerMsg, r.LoaderCPU, r.OtherCPU)
+		fmt.Printf("%s %9.0f msgs/s %9.0f msgs/server-CPU-s  p99 %6.0f us  RSS %6.1f MiB  allocs/msg %s  CPU s: load %.2f, others %.2f\n",
+			prefix, r.MsgsPerSec, r.MsgsPerCPUSec, r.P99us, r.RSSKiB/1024, mem("%.3f", r.AllocsPerMsg), r.LoaderCPU, r.OtherCPU)
 	}
 	return r
 }
@@ -129,7 +136,8 @@ func (b *bench) measureIn(m mode, s scenario, c contestant, r *results.Run, logP
 	if err := check(s.proto(), addr); err != nil {
 		return fmt.Errorf("correctness check: %w", err)
 	}
-	sv := &running{p: srv, stats: statsPath, ticks: b.cfg.clockTicks}
+	sv := &running{p: srv, stats: statsPath, memStats: !c.native, ticks: b.cfg.clockTicks}
+	r.NoMemStats = c.native
 	switch s.kind {
 	case "echo":
 		err = b.echo(m, s, sv, addr, r, logPath)
@@ -207,9 +215,10 @@ func waitListening(p *child, addr string, timeout time.Duration) error {
 
 // running is a running contestant and what the runner reads from it.
 type running struct {
-	p     *child
-	stats string
-	ticks int64
+	p        *child
+	stats    string
+	memStats bool // the server writes Go memory statistics to stats on a signal
+	ticks    int64
 }
 
 func (s *running) cpuSeconds() (float64, error) {
@@ -223,9 +232,13 @@ func (s *running) busySeconds() (float64, error) {
 }
 
 // snapshot asks the server for its memory statistics (after a GC when gc)
-// and waits for them.
+// and waits for them. A server without them (memStats false) is not asked,
+// and the statistics are zero.
 func (s *running) snapshot(gc bool) (server.Stats, error) {
 	var st server.Stats
+	if !s.memStats {
+		return st, nil
+	}
 	_ = os.Remove(s.stats)
 	sig := syscall.SIGUSR1
 	if gc {

@@ -262,12 +262,13 @@ func (b *bench) idle(m mode, s scenario, sv *running, addr string, r *results.Ru
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	time.Sleep(500 * time.Millisecond)
+	// Let the server settle, then watch its CPU while nothing happens.
+	idleWindow := b.cfg.idleWindow
+	time.Sleep(idleWindow / 2)
 	cpuA, err := sv.cpuSeconds()
 	if err != nil {
 		return err
 	}
-	const idleWindow = time.Second
 	time.Sleep(idleWindow)
 	cpuB, err := sv.cpuSeconds()
 	if err != nil {

@@ -12,8 +12,10 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -34,9 +36,11 @@ type config struct {
 	quick, verbose                 bool
 	rounds, noisyRetries           int
 	warmup, duration               time.Duration
+	idleWindow                     time.Duration // idle scenarios: CPU watched for this long
 	modes                          []mode
 	scenarios                      []scenario
 	contestants                    []contestant
+	missing                        []results.Skip // contestants not built here
 	clockTicks                     int64
 }
 
@@ -64,6 +68,7 @@ func run() int {
 	flag.StringVar(&contestantList, "contestants", "", "comma-separated contestants (default: all)")
 	flag.StringVar(&mode, "mode", "both", "pinned (server on CPU 1 with 1 loop, load on CPU 0), unpinned (2 loops, no pinning) or both")
 	flag.Parse()
+	cfg.idleWindow = time.Second
 	if cfg.bin == "" || flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "runner: -bin is required, and no arguments; use run.sh")
 		return 2
@@ -82,6 +87,7 @@ func run() int {
 		if !flagSet("noisy-retries") {
 			cfg.noisyRetries = 0 // a smoke test checks answers, not speed
 		}
+		cfg.idleWindow = time.Second / 4
 	}
 	if err := configure(&cfg, scenarioList, contestantList, mode); err != nil {
 		fmt.Fprintln(os.Stderr, "runner:", err)
@@ -127,13 +133,18 @@ func run() int {
 		}
 		cfg.out = update
 	}
+	for _, m := range cfg.missing {
+		fmt.Printf("skipped %s\n", m)
+		f.Skipped = slices.DeleteFunc(f.Skipped, func(s results.Skip) bool { return s.Contestant == m.Contestant })
+		f.Skipped = append(f.Skipped, m)
+	}
 
 	b := &bench{cfg: cfg, ps: ps, file: f}
 	failed := b.all()
 	rows := results.Summarize(f)
 	results.Write(os.Stdout, rows, false)
 	for _, s := range f.Skipped {
-		fmt.Printf("skipped %s (%s): %s\n", s.Scenario, s.Mode, s.Reason)
+		fmt.Printf("skipped %s\n", s)
 	}
 	if failed > 0 {
 		fmt.Printf("\nFAIL: %d measurement(s) failed; the logs are printed above\n", failed)
@@ -195,10 +206,24 @@ func configure(cfg *config, scenarioList, contestantList, modeName string) error
 			return err
 		}
 	}
+	built := cfg.contestants[:0]
 	for _, c := range cfg.contestants {
-		if _, err := os.Stat(cfg.bin + "/" + c.bin); err != nil {
+		_, err := os.Stat(cfg.bin + "/" + c.bin)
+		switch {
+		case err == nil:
+			built = append(built, c)
+		case c.native && errors.Is(err, fs.ErrNotExist):
+			cfg.missing = append(cfg.missing, results.Skip{Contestant: c.name,
+				Reason: "not built: run.sh builds it with cc, and there is no C compiler (cc) here"})
+		default:
 			return err
 		}
+	}
+	if cfg.contestants = built; len(built) == 0 {
+		if len(cfg.missing) > 0 {
+			return fmt.Errorf("no contestant to run: %s", cfg.missing[0])
+		}
+		return errors.New("no contestant to run")
 	}
 	if _, err := exec.LookPath(cfg.wrk); err != nil {
 		return fmt.Errorf("wrk: %w (apt-get install -y wrk)", err)

@@ -7,6 +7,11 @@ type contestant struct {
 	name   string   // in tables
 	bin    string   // binary name in -bin
 	protos []string // what its -proto accepts
+	// native marks a server that is not a Go program: it accepts -stats
+	// but has no Go memory statistics to write (allocations, heap and
+	// stacks are not measured), and run.sh builds it only where a C
+	// compiler exists; without its binary the runner skips it.
+	native bool
 }
 
 var contestants = []contestant{
@@ -16,6 +21,11 @@ var contestants = []contestant{
 	{name: "nethttp", bin: "nethttp", protos: []string{"http"}},
 	{name: "fasthttp", bin: "fasthttp", protos: []string{"http"}},
 	{name: "netpoll", bin: "netpoll", protos: []string{"echo", "http"}},
+	{name: "gnet", bin: "gnet", protos: []string{"echo", "http"}},
+	{name: "nbio", bin: "nbio", protos: []string{"echo", "http"}},
+	{name: "nbhttp", bin: "nbhttp", protos: []string{"http"}},
+	{name: "evio", bin: "evio", protos: []string{"echo", "http"}},
+	{name: "cepoll", bin: "cepoll", protos: []string{"echo", "http"}, native: true},
 }
 
 func (c contestant) speaks(proto string) bool { return slices.Contains(c.protos, proto) }

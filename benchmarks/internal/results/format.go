@@ -36,6 +36,22 @@ func ratio(r float64) string {
 	return fmt.Sprintf("%.2fx", r)
 }
 
+// versusLegend explains the versus columns under each load heading.
+const versusLegend = "vs " + GoPeer + " and vs C: the row's contestant over " + GoPeer + " and over " + Native +
+	" (the C server), as msgs/s ratio / msgs per server CPU-s ratio; on evloop's rows, evloop's standing against each."
+
+// versus formats r's msgs/s and msgs per server CPU-s over those of the
+// contestant peer in the same scenario and mode, or "-" when peer was not
+// measured there.
+func versus(rows []Row, r Row, peer string) string {
+	p, _ := Find(rows, r, peer)
+	thr, perCPU := Ratio(r.MsgsPerSec, p.MsgsPerSec), Ratio(r.MsgsPerCPUSec, p.MsgsPerCPUSec)
+	if thr == 0 && perCPU == 0 {
+		return "-"
+	}
+	return ratio(thr) + " / " + ratio(perCPU)
+}
+
 func allocs(v float64) string { return fmt.Sprintf("%.3g", v) }
 
 func kib(v float64) string { return fmt.Sprintf("%.2f", v) }
@@ -110,7 +126,8 @@ func Write(w io.Writer, rows []Row, md bool) {
 			load = append(load, []string{r.Scenario, r.Contestant + failed,
 				rng(r.MsgsPerSec, num), rng(r.MsgsPerCPUSec, num), rng(r.P99us, us),
 				rng(r.RSSKiB, mib), rng(r.AllocsPerMsg, allocs), rng(r.LoaderCPU, kib), rng(r.OtherCPU, kib),
-				ratio(Ratio(sub.MsgsPerSec, r.MsgsPerSec)), ratio(Ratio(sub.MsgsPerCPUSec, r.MsgsPerCPUSec))})
+				ratio(Ratio(sub.MsgsPerSec, r.MsgsPerSec)), ratio(Ratio(sub.MsgsPerCPUSec, r.MsgsPerCPUSec)),
+				versus(rows, r, GoPeer), versus(rows, r, Native)})
 		}
 		if md {
 			fmt.Fprintf(w, "\n#### Mode %s: load\n\n", mode)
@@ -118,8 +135,14 @@ func Write(w io.Writer, rows []Row, md bool) {
 			fmt.Fprintf(w, "\n== mode %s: load (median (min-max) over rounds)\n", mode)
 		}
 		if len(load) > 0 {
+			if md {
+				fmt.Fprintf(w, "%s\n\n", versusLegend)
+			} else {
+				fmt.Fprintf(w, "%s\n", versusLegend)
+			}
 			table(w, md, []string{"scenario", "contestant", "msgs/s", "msgs per server CPU-s", "p99 us",
-				"server RSS MiB", "allocs/msg", "loader CPU-s", "others CPU-s", "evloop/this msgs/s", "evloop/this per CPU-s"}, load)
+				"server RSS MiB", "allocs/msg", "loader CPU-s", "others CPU-s", "evloop/this msgs/s", "evloop/this per CPU-s",
+				"vs " + GoPeer, "vs C"}, load)
 		}
 		if len(idle) > 0 {
 			if md {

@@ -26,7 +26,12 @@ func Merge(path string, next *File) (*File, error) {
 		return slices.Contains(n.Scenarios, scenario) && slices.Contains(n.Modes, mode)
 	}
 	f.Runs = slices.DeleteFunc(f.Runs, func(r Run) bool { return replaced(r.Scenario, r.Mode) })
-	f.Skipped = slices.DeleteFunc(f.Skipped, func(s Skip) bool { return replaced(s.Scenario, s.Mode) })
+	f.Skipped = slices.DeleteFunc(f.Skipped, func(s Skip) bool {
+		if s.Contestant != "" { // a contestant skipped before and run now
+			return slices.Contains(n.Contestants, s.Contestant)
+		}
+		return replaced(s.Scenario, s.Mode)
+	})
 	for _, list := range []struct {
 		dst *[]string
 		src []string

@@ -70,6 +70,10 @@ type Run struct {
 	Retries      int     `json:"retries,omitempty"`
 	RSSKiB       float64 `json:"server_rss_kib,omitempty"`
 	AllocsPerMsg float64 `json:"allocs_per_msg"`
+	// NoMemStats is set for a server without Go memory statistics (the C
+	// contestant): AllocsPerMsg and the heap and stack figures are not
+	// measured, rather than zero.
+	NoMemStats bool `json:"no_mem_stats,omitempty"`
 
 	// Idle scenarios.
 	IdleConns        int     `json:"idle_conns,omitempty"`
@@ -83,11 +87,21 @@ type Run struct {
 	HoldingGoroutine int     `json:"holding_goroutines,omitempty"`
 }
 
-// Skip records a scenario that could not run here, and why.
+// Skip records a scenario that could not run here, or a contestant that
+// could not (Contestant set, Scenario and Mode empty), and why.
 type Skip struct {
-	Scenario string `json:"scenario"`
-	Mode     string `json:"mode"`
-	Reason   string `json:"reason"`
+	Scenario   string `json:"scenario"`
+	Mode       string `json:"mode"`
+	Contestant string `json:"contestant,omitempty"`
+	Reason     string `json:"reason"`
+}
+
+// String says what was not run and why, in a sentence without its period.
+func (s Skip) String() string {
+	if s.Contestant != "" {
+		return "contestant " + s.Contestant + ": " + s.Reason
+	}
+	return s.Scenario + " (" + s.Mode + " mode): " + s.Reason
 }
 
 // Save writes f to path, through a temporary file and a rename.

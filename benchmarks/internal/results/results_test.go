@@ -76,3 +76,78 @@ func TestMergeReplacesOnlyWhatIsRerun(t *testing.T) {
 		t.Fatal("merging a run with other rounds succeeded")
 	}
 }
+
+func TestBestGoPeerAndVersusColumns(t *testing.T) {
+	f := &File{Config: Config{Modes: []string{"pinned"}, Scenarios: []string{"http-c100"},
+		Contestants: []string{Subject, "evloop-async", Baseline, GoPeer, "nbio", Native}}}
+	for _, c := range []struct {
+		name               string
+		msgsPerSec, perCPU float64
+	}{
+		{Subject, 200, 220},
+		{"evloop-async", 400, 400}, // evloop's own: never the peer
+		{Baseline, 180, 200},
+		{GoPeer, 210, 200},
+		{"nbio", 190, 250},
+	} {
+		f.Runs = append(f.Runs, run("http-c100", "http", "pinned", c.name, c.msgsPerSec, c.perCPU))
+	}
+	// The C server: never the Go peer, and without memory statistics.
+	f.Runs = append(f.Runs, Run{Scenario: "http-c100", Kind: "http", Mode: "pinned", Contestant: Native, OK: true,
+		MsgsPerSec: 500, MsgsPerCPUSec: 500, Seconds: 5, NoMemStats: true})
+	rows := Summarize(f)
+	got := map[string]Target{}
+	for _, tg := range Targets(rows) {
+		got[tg.What] = tg
+	}
+	if tg, ok := got["msgs per server CPU-s vs best Go peer (nbio)"]; !ok || tg.Met || tg.Got != 220.0/250 {
+		t.Errorf("per-CPU vs best Go peer: %+v (found %v), want nbio's 250 and missed at 0.88; targets %v", tg, ok, got)
+	}
+	if tg, ok := got["throughput vs best Go peer ("+GoPeer+")"]; !ok || tg.Met || tg.Got != 200.0/210 {
+		t.Errorf("throughput vs best Go peer: %+v (found %v), want %s's 210 and missed", tg, ok, GoPeer)
+	}
+	var sub, native Row
+	for _, r := range rows {
+		switch r.Contestant {
+		case Subject:
+			sub = r
+		case Native:
+			native = r
+		}
+	}
+	if native.AllocsPerMsg.N != 0 || native.MsgsPerSec.N != 1 {
+		t.Errorf("%s: allocs/msg over %d runs and msgs/s over %d, want 0 (not measured) and 1",
+			Native, native.AllocsPerMsg.N, native.MsgsPerSec.N)
+	}
+	if v := versus(rows, sub, GoPeer); v != "0.95x / 1.10x" {
+		t.Errorf("evloop vs %s = %q, want 0.95x / 1.10x", GoPeer, v)
+	}
+	if v := versus(rows, sub, Native); v != "0.40x / 0.44x" {
+		t.Errorf("evloop vs %s = %q, want 0.40x / 0.44x", Native, v)
+	}
+	if v := versus(rows, sub, "absent"); v != "-" {
+		t.Errorf("versus a contestant that did not run = %q, want -", v)
+	}
+}
+
+func TestMergeDropsTheSkipOfAContestantRunNow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.json")
+	old := &File{Config: Config{Rounds: 1, Warmup: "2s", Duration: "5s", Modes: []string{"pinned"},
+		Scenarios: []string{"a"}, Contestants: []string{Subject}},
+		Skipped: []Skip{{Contestant: Native, Reason: "not built"}, {Scenario: "b", Mode: "pinned", Reason: "too many"}}}
+	if err := Save(path, old); err != nil {
+		t.Fatal(err)
+	}
+	next := &File{Config: Config{Rounds: 1, Warmup: "2s", Duration: "5s", Modes: []string{"pinned"},
+		Scenarios: []string{"a"}, Contestants: []string{Subject, Native}}}
+	f, err := Merge(path, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Skipped) != 1 || f.Skipped[0].Scenario != "b" {
+		t.Fatalf("skips after merge: %v, want only scenario b's", f.Skipped)
+	}
+	if got := old.Skipped[0].String(); got != "contestant "+Native+": not built" {
+		t.Errorf("contestant skip reads %q", got)
+	}
+}

@@ -5,11 +5,19 @@ import (
 )
 
 // Baseline is the contestant every ratio and target compares against, and
-// Subject the one they are about.
+// Subject the one they are about. GoPeer and Native are the two the load
+// tables put every contestant next to: the event loop evloop is most often
+// compared with, and the C floor.
 const (
 	Baseline = "stdnet"
 	Subject  = "evloop"
+	GoPeer   = "gnet"
+	Native   = "cepoll"
 )
+
+// notPeers are the contestants left out of "the best Go peer": evloop's own
+// two, and the one that is not Go.
+var notPeers = []string{Subject, "evloop-async", Native}
 
 // Stat is the median and range of one metric over a group's rounds.
 type Stat struct {
@@ -65,26 +73,23 @@ func Summarize(f *File) []Row {
 		runs[i] = append(runs[i], r)
 	}
 	for i := range rows {
-		col := func(get func(Run) float64) Stat {
-			var v []float64
-			for _, r := range runs[i] {
-				v = append(v, get(r))
-			}
-			return stat(v)
-		}
+		col := func(get func(Run) float64) Stat { return collect(runs[i], false, get) }
+		// memCol leaves out the runs of a server without Go memory
+		// statistics: not measured, rather than zero.
+		memCol := func(get func(Run) float64) Stat { return collect(runs[i], true, get) }
 		row := &rows[i]
 		row.MsgsPerSec = col(func(r Run) float64 { return r.MsgsPerSec })
 		row.MsgsPerCPUSec = col(func(r Run) float64 { return r.MsgsPerCPUSec })
 		row.P99us = col(func(r Run) float64 { return r.P99us })
 		row.RSSKiB = col(func(r Run) float64 { return r.RSSKiB })
-		row.AllocsPerMsg = col(func(r Run) float64 { return r.AllocsPerMsg })
+		row.AllocsPerMsg = memCol(func(r Run) float64 { return r.AllocsPerMsg })
 		row.LoaderCPU = col(func(r Run) float64 { return r.LoaderCPU })
 		row.ServerCPU = col(func(r Run) float64 { return r.ServerCPU })
 		row.OtherCPU = col(func(r Run) float64 { return r.OtherCPU })
 		row.RSSPerConnKiB = col(func(r Run) float64 { return r.RSSPerConnKiB })
-		row.HeapPerConnB = col(func(r Run) float64 { return r.HeapPerConnB })
-		row.HeapInusePerConn = col(func(r Run) float64 { return r.HeapInusePerConn })
-		row.StackPerConnB = col(func(r Run) float64 { return r.StackPerConnB })
+		row.HeapPerConnB = memCol(func(r Run) float64 { return r.HeapPerConnB })
+		row.HeapInusePerConn = memCol(func(r Run) float64 { return r.HeapInusePerConn })
+		row.StackPerConnB = memCol(func(r Run) float64 { return r.StackPerConnB })
 		row.IdleCPUPercent = col(func(r Run) float64 { return r.IdleCPUPercent })
 	}
 	pos := func(list []string, v string) int {
@@ -106,6 +111,19 @@ func Summarize(f *File) []Row {
 	return rows
 }
 
+// collect is the Stat of get over runs, without the runs that lack Go
+// memory statistics when memStats is set.
+func collect(runs []Run, memStats bool, get func(Run) float64) Stat {
+	var v []float64
+	for _, r := range runs {
+		if memStats && r.NoMemStats {
+			continue
+		}
+		v = append(v, get(r))
+	}
+	return stat(v)
+}
+
 // Find returns the row of contestant in the same scenario and mode as r.
 func Find(rows []Row, r Row, contestant string) (Row, bool) {
 	for _, o := range rows {
@@ -114,6 +132,23 @@ func Find(rows []Row, r Row, contestant string) (Row, bool) {
 		}
 	}
 	return Row{}, false
+}
+
+// BestGoPeer returns, among the Go contestants other than evloop's own in
+// the same scenario and mode as r, the row with the highest median of
+// metric, and false when none was measured.
+func BestGoPeer(rows []Row, r Row, metric func(Row) Stat) (Row, bool) {
+	var best Row
+	found := false
+	for _, o := range rows {
+		if o.Scenario != r.Scenario || o.Mode != r.Mode || slices.Contains(notPeers, o.Contestant) {
+			continue
+		}
+		if m := metric(o); m.N > 0 && (!found || m.Median > metric(best).Median) {
+			best, found = o, true
+		}
+	}
+	return best, found
 }
 
 // Ratio returns a/b, or 0 when either is missing.
@@ -136,7 +171,8 @@ type Target struct {
 // Targets checks the goals against the rows: messages per server
 // CPU-second at least 1.05x std net in every echo and HTTP scenario (1.15x
 // for the 4 KiB echo and pipelined HTTP), throughput at least 1.0x std
-// net, RSS per idle connection at 10,000 connections at most 0.3 KiB, and no
+// net, both at least 1.0x the best Go peer (BestGoPeer, chosen per metric),
+// RSS per idle connection at 10,000 connections at most 0.3 KiB, and no
 // allocation per message.
 func Targets(rows []Row) []Target {
 	var out []Target
@@ -159,6 +195,21 @@ func Targets(rows []Row) []Target {
 			thr := Ratio(r.MsgsPerSec, base.MsgsPerSec)
 			add("msgs per server CPU-s vs "+Baseline, want, perCPU, false, ok && perCPU > 0)
 			add("throughput vs "+Baseline, 1.0, thr, false, ok && thr > 0)
+			for _, m := range []struct {
+				what string
+				get  func(Row) Stat
+			}{
+				{"msgs per server CPU-s", func(r Row) Stat { return r.MsgsPerCPUSec }},
+				{"throughput", func(r Row) Stat { return r.MsgsPerSec }},
+			} {
+				peer, ok := BestGoPeer(rows, r, m.get)
+				what := m.what + " vs best Go peer"
+				if ok {
+					what += " (" + peer.Contestant + ")"
+				}
+				got := Ratio(m.get(r), m.get(peer))
+				add(what, 1.0, got, false, ok && got > 0)
+			}
 			add("allocations per message", 0.001, r.AllocsPerMsg.Median, true, r.AllocsPerMsg.N > 0)
 		case "idle":
 			if r.Scenario == "idle-c10000" {

@@ -1,0 +1,40 @@
+// Command nbhttp is lesismal/nbio's HTTP server (http only), run the way
+// its users run it: an http.Handler writing the body, served by nbhttp's
+// parser with the handler on nbhttp's goroutine pool (its default
+// executor), -loops pollers. nbhttp parses requests itself, so its
+// per-request work is its own, not package plaintext's.
+package main
+
+import (
+	"net/http"
+
+	"github.com/lesismal/nbio/logging"
+	"github.com/lesismal/nbio/nbhttp"
+
+	"github.com/evloop/evloop/benchmarks/internal/plaintext"
+	"github.com/evloop/evloop/benchmarks/internal/server"
+)
+
+func main() {
+	cfg := server.Setup("nbhttp", "http")
+	logging.SetLevel(logging.LevelError)
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hdr := w.Header()
+		hdr["Content-Type"] = []string{"text/plain"}
+		hdr["Server"] = []string{"nbhttp"}
+		_, _ = w.Write(plaintext.Body)
+	})
+	engine := nbhttp.NewEngine(nbhttp.Config{
+		Network: "tcp",
+		Addrs:   []string{cfg.Addr},
+		NPoller: cfg.Loops,
+		// nbhttp closes connections beyond MaxLoad (default 10,000); the
+		// idle scenarios hold up to 50,000.
+		MaxLoad: 1 << 20,
+		Handler: h,
+	})
+	if err := engine.Start(); err != nil {
+		server.Fatal("nbhttp", err)
+	}
+	select {}
+}
