@@ -191,21 +191,30 @@ func TestDeadlineReadMovedKeepsOpen(t *testing.T) {
 	s := dlServe(t, move, move)
 	nc := tbDial(t, s.addr)
 	tbRecv(t, s.opened, 5*time.Second, "OnOpen")
+	sent, echoed := dlKeepTalking(t, s, nc, d/3, 4*d)
+	dlAwaitCloseWithin(t, s, ErrReadTimeout, sent.Add(d), echoed.Add(d+tmSlack))
+}
+
+// dlKeepTalking echoes a message every `every` for span, failing the test
+// if the server closes the connection meanwhile; it returns when the last
+// message was sent and when its echo came back.
+func dlKeepTalking(tb testing.TB, s *dlServer, nc net.Conn, every, span time.Duration) (sent, echoed time.Time) {
+	tb.Helper()
 	start := time.Now()
-	var sent, echoed time.Time
-	for i := 0; time.Since(start) < 4*d; i++ {
+	for i := 0; time.Since(start) < span; i++ {
 		sent = time.Now()
-		if err := tbEcho(nc, []byte(fmt.Sprintf("message %d", i)), d/2); err != nil {
-			t.Fatalf("message %d, %v after the first: %v", i, time.Since(start).Round(time.Millisecond), err)
+		if err := tbEcho(nc, []byte(fmt.Sprintf("message %d", i)), every/2); err != nil {
+			tb.Fatalf("message %d, %v after the first: %v", i, sent.Sub(start).Round(time.Millisecond), err)
 		}
 		echoed = time.Now()
 		select {
 		case cl := <-s.closed:
-			t.Fatalf("closed with %v after %v although the client sent every %v", cl.err, time.Since(start).Round(time.Millisecond), d/3)
-		case <-time.After(d / 3):
+			tb.Fatalf("closed with %v %v after the first message, %v after the last echo, although the client sends every %v",
+				cl.err, cl.at.Sub(start).Round(time.Millisecond), cl.at.Sub(echoed).Round(time.Millisecond), every)
+		case <-time.After(every - time.Since(sent)):
 		}
 	}
-	dlAwaitCloseWithin(t, s, ErrReadTimeout, sent.Add(d), echoed.Add(d+tmSlack))
+	return sent, echoed
 }
 
 // TestDeadlineMoved: a deadline moved earlier takes effect at the earlier

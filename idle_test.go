@@ -242,21 +242,7 @@ func TestIdleClientTrafficKeepsOpen(t *testing.T) {
 			s := dlServe(t, nil, nil, WithIdleTimeout(d))
 			nc := tbDial(t, s.addr)
 			tbRecv(t, s.opened, 5*time.Second, "OnOpen")
-			start := time.Now()
-			var sent, echoed time.Time
-			for i := 0; time.Since(start) < 4*d; i++ {
-				sent = time.Now()
-				if err := tbEcho(nc, []byte(fmt.Sprintf("message %d", i)), every/2); err != nil {
-					t.Fatalf("message %d, %v after the first: %v", i, sent.Sub(start).Round(time.Millisecond), err)
-				}
-				echoed = time.Now()
-				select {
-				case cl := <-s.closed:
-					t.Fatalf("closed with %v %v after the first message, %v after the last echo, although the client sends every %v",
-						cl.err, cl.at.Sub(start).Round(time.Millisecond), cl.at.Sub(echoed).Round(time.Millisecond), every)
-				case <-time.After(every - time.Since(sent)):
-				}
-			}
+			sent, echoed := dlKeepTalking(t, s, nc, every, 4*d)
 			cl := dlAwaitCloseWithin(t, s, ErrIdleTimeout, sent.Add(d), echoed.Add(d+tmSlack))
 			idCheckIdleErr(t, cl.err)
 		})
