@@ -80,8 +80,7 @@
 // "Only inside the connection's callbacks" means inside any callback running
 // on the loop that owns it (Conn.Loop), also one for another connection of
 // that loop: a chat server broadcasts with Write to the connections of its
-// own loop and with AsyncWrite to the others. Build with -tags evloop_debug
-// to make a call from the wrong goroutine panic instead of racing.
+// own loop and with AsyncWrite to the others.
 //
 // A goroutine may outlive its connection: every call from outside the loop
 // on a closed connection fails with ErrClosed (or runs its callback with
@@ -98,6 +97,7 @@
 //	OnBoot
 //	  OnOpen -> OnTraffic* -> OnClose       once per connection, on its loop
 //	  OnTick                                on loop 0, WithTicker(true)
+//	  timers (AfterFunc, Every)             on their loop; a Conn's never after its OnClose
 //	Stop: stop accepting -> drain -> OnClose for each open connection
 //	OnShutdown -> Run returns
 //
