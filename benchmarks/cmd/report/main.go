@@ -63,7 +63,9 @@ func run(in, readme, pngDir string) error {
 	}
 	for _, mode := range f.Config.Modes {
 		path := filepath.Join(pngDir, "chart-"+mode+".png")
-		if err := chart(rows, f.Config.Contestants, mode, path); err != nil {
+		if err := chart(rows, f.Config.Contestants, mode, path); errors.Is(err, errNothingToDraw) {
+			continue // only the mixed scenarios, which have no chart
+		} else if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
@@ -112,6 +114,8 @@ func replaceSection(path, body string) error {
 	return os.WriteFile(path, []byte(s), 0o644)
 }
 
+var errNothingToDraw = errors.New("nothing to draw")
+
 // palette: one color per contestant, in the runner's order.
 var palette = []color.Color{
 	color.RGBA{R: 0x1b, G: 0x9e, B: 0x77, A: 0xff},
@@ -137,6 +141,9 @@ func chart(rows []results.Row, contestants []string, mode, path string) error {
 	for _, r := range rows {
 		if r.Mode != mode {
 			continue
+		}
+		if r.Kind == "mixed" {
+			continue // in its own table: latency under firehoses, not throughput
 		}
 		list := &load
 		if r.Kind == "idle" {
@@ -186,7 +193,7 @@ func chart(rows []results.Row, contestants []string, mode, path string) error {
 		panels = append(panels, mem)
 	}
 	if len(panels) == 0 {
-		return errors.New("nothing to draw")
+		return errNothingToDraw
 	}
 	const width, rowHeight = 26 * vg.Centimeter, 10 * vg.Centimeter
 	img := vgimg.NewWith(vgimg.UseWH(width, rowHeight*vg.Length(len(panels))), vgimg.UseDPI(110))

@@ -120,6 +120,17 @@ func (b *bench) measure(m mode, s scenario, c contestant, round int) results.Run
 	case "idle":
 		fmt.Printf("%s %6.2f KiB RSS/conn, %s B heap/conn, %s B stacks/conn, idle CPU %.1f%%\n",
 			prefix, r.RSSPerConnKiB, mem("%6.0f", r.HeapPerConnB), mem("%6.0f", r.StackPerConnB), r.IdleCPUPercent)
+	case "mixed":
+		saturated := ""
+		if r.GeneratorSaturated {
+			saturated = "  (generator saturated)"
+		}
+		if r.LoadCPUSaturated {
+			saturated += "  (load CPU saturated)"
+		}
+		fmt.Printf("%s ping-pong %7.0f msgs/s  p50 %5.0f us  p99 %6.0f us, alone %6.0f us: %.2fx  firehose %6.0f MB/s  CPU s: ping %.2f, firehose %.2f, server %.2f, others %.2f%s\n",
+			prefix, r.MsgsPerSec, r.P50us, r.P99us, r.P99AloneUs, r.P99Ratio, r.FirehoseMBPerSec,
+			r.PingCPU, r.FirehoseCPU, r.ServerCPU, r.OtherCPU, saturated)
 	default:
 		fmt.Printf("%s %9.0f msgs/s %9.0f msgs/server-CPU-s  p99 %6.0f us  RSS %6.1f MiB  allocs/msg %s  CPU s: load %.2f, others %.2f\n",
 			prefix, r.MsgsPerSec, r.MsgsPerCPUSec, r.P99us, r.RSSKiB/1024, mem("%.3f", r.AllocsPerMsg), r.LoaderCPU, r.OtherCPU)
@@ -145,6 +156,8 @@ func (b *bench) measureIn(m mode, s scenario, c contestant, r *results.Run, logP
 		err = b.http(m, s, sv, addr, r, logPath)
 	case "idle":
 		err = b.idle(m, s, sv, addr, r, logPath)
+	case "mixed":
+		err = b.mixed(m, s, sv, addr, r, logPath)
 	}
 	if err == nil && srv.exited() {
 		err = fmt.Errorf("the server exited: %v", srv.err)

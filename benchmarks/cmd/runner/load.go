@@ -77,13 +77,26 @@ type echoResult struct {
 }
 
 func (b *bench) echo(m mode, s scenario, sv *running, addr string, r *results.Run, logPath string) error {
+	res, w, err := b.echoload(m, s, sv, addr, logPath)
+	if err != nil {
+		return err
+	}
+	r.Msgs, r.Seconds, r.MsgsPerSec, r.MBPerSec = res.Msgs, res.Seconds, res.MsgsPerSec, res.MBPerSec
+	r.P50us, r.P99us, r.P999us, r.LoaderCPU = res.P50us, res.P99us, res.P999us, res.LoaderCPU
+	w.fill(r, res.Msgs)
+	return nil
+}
+
+// echoload runs cmd/echoload with s's shape, and returns its result and
+// the server's figures over its measured window.
+func (b *bench) echoload(m mode, s scenario, sv *running, addr string, logPath string) (*echoResult, *window, error) {
 	argv := taskset(m.loadCPUs, filepath.Join(b.cfg.bin, "echoload"), "-addr", addr,
 		"-conns", strconv.Itoa(s.conns), "-size", strconv.Itoa(s.size), "-pipeline", strconv.Itoa(s.pipeline),
 		"-warmup", b.cfg.warmup.String(), "-duration", b.cfg.duration.String())
 	b.show(argv)
 	load, err := b.ps.start("echoload", argv, logPath, true)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	defer load.stop(time.Second)
 	var w window
@@ -93,7 +106,7 @@ func (b *bench) echo(m mode, s scenario, sv *running, addr string, r *results.Ru
 		select {
 		case line, ok := <-load.lines:
 			if !ok {
-				return fmt.Errorf("echoload ended without a result: %v", load.wait(5*time.Second))
+				return nil, nil, fmt.Errorf("echoload ended without a result: %v", load.wait(5*time.Second))
 			}
 			var ev echoResult
 			if json.Unmarshal([]byte(line), &ev) != nil {
@@ -108,19 +121,16 @@ func (b *bench) echo(m mode, s scenario, sv *running, addr string, r *results.Ru
 				res = &ev
 			}
 			if err != nil {
-				return err
+				return nil, nil, err
 			}
 		case <-timeout:
-			return fmt.Errorf("echoload did not finish in time")
+			return nil, nil, fmt.Errorf("echoload did not finish in time")
 		}
 	}
 	if err := load.wait(30 * time.Second); err != nil || res.Error != "" {
-		return fmt.Errorf("echoload: %v %s", err, res.Error)
+		return nil, nil, fmt.Errorf("echoload: %v %s", err, res.Error)
 	}
-	r.Msgs, r.Seconds, r.MsgsPerSec, r.MBPerSec = res.Msgs, res.Seconds, res.MsgsPerSec, res.MBPerSec
-	r.P50us, r.P99us, r.P999us, r.LoaderCPU = res.P50us, res.P99us, res.P999us, res.LoaderCPU
-	w.fill(r, res.Msgs)
-	return nil
+	return res, &w, nil
 }
 
 // wrkResult is the line wrk/http.lua prints when wrk is done.

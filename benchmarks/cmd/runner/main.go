@@ -53,7 +53,7 @@ func run() int {
 		cfg                                        config
 		scenarioList, contestantList, mode, update string
 	)
-	flag.StringVar(&cfg.bin, "bin", "", "directory holding the contestants, echoload and holdconns (run.sh builds it)")
+	flag.StringVar(&cfg.bin, "bin", "", "directory holding the contestants, echoload, firehose and holdconns (run.sh builds it)")
 	flag.StringVar(&cfg.wrk, "wrk", "wrk", "wrk binary")
 	flag.StringVar(&cfg.wrkScript, "wrk-script", "wrk/http.lua", "wrk Lua script")
 	flag.StringVar(&cfg.out, "out", "", "results file (JSON), rewritten after every measurement; empty: none")
@@ -201,7 +201,7 @@ func configure(cfg *config, scenarioList, contestantList, modeName string) error
 	}); err != nil {
 		return fmt.Errorf("-contestants: %w", err)
 	}
-	for _, name := range []string{"echoload", "holdconns"} {
+	for _, name := range []string{"echoload", "holdconns", "firehose"} {
 		if _, err := os.Stat(cfg.bin + "/" + name); err != nil {
 			return err
 		}
@@ -294,6 +294,9 @@ func printConfig(cfg config, f *results.File) {
 			fmt.Printf("scenario %s: echoload -conns %d -size %d -pipeline %d\n", s.name, s.conns, s.size, s.pipeline)
 		case "http":
 			fmt.Printf("scenario %s: wrk -c%d -s %s -- %d (pipelined GET /, plaintext)\n", s.name, s.conns, cfg.wrkScript, s.pipeline)
+		case "mixed":
+			fmt.Printf("scenario %s: echoload -conns %d -size %d -pipeline %d alone, then again next to firehose -conns %d -size %d (separate processes, same window)\n",
+				s.name, s.conns, s.size, s.pipeline, s.firehoses, s.firehoseSize)
 		case "idle":
 			fmt.Printf("scenario %s: holdconns -conns %d against the http servers\n", s.name, s.conns)
 		}

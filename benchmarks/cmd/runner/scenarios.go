@@ -33,18 +33,21 @@ func (c contestant) speaks(proto string) bool { return slices.Contains(c.protos,
 // scenario is one load (or idle) shape.
 type scenario struct {
 	name     string
-	kind     string // "echo", "http" or "idle"
+	kind     string // "echo", "http", "idle" or "mixed"
 	conns    int
 	size     int // echo message bytes
 	pipeline int // messages or requests in flight per connection
-	quick    bool
-	full     bool
+	// mixed: echoload's conns run alone, then next to firehoses
+	// connections of cmd/firehose, each writing firehoseSize byte messages.
+	firehoses, firehoseSize int
+	quick                   bool
+	full                    bool
 }
 
 // proto is the protocol the servers speak in s: idle connections are held
 // on HTTP servers, which every contestant is.
 func (s scenario) proto() string {
-	if s.kind == "echo" {
+	if s.kind == "echo" || s.kind == "mixed" {
 		return "echo"
 	}
 	return "http"
@@ -58,6 +61,7 @@ var scenarios = []scenario{
 	{name: "echo-64B-c50-p16", kind: "echo", conns: 50, size: 64, pipeline: 16, full: true},
 	{name: "http-c100", kind: "http", conns: 100, pipeline: 1, quick: true, full: true},
 	{name: "http-c100-p16", kind: "http", conns: 100, pipeline: 16, quick: true, full: true},
+	{name: "mixed-c100-f4", kind: "mixed", conns: 100, size: 64, pipeline: 1, firehoses: 4, firehoseSize: 64 << 10, full: true},
 	{name: "idle-c1000", kind: "idle", conns: 1000, quick: true},
 	{name: "idle-c10000", kind: "idle", conns: 10000, full: true},
 	{name: "idle-c50000", kind: "idle", conns: 50000, full: true},

@@ -52,6 +52,11 @@ func versus(rows []Row, r Row, peer string) string {
 	return ratio(thr) + " / " + ratio(perCPU)
 }
 
+// mixedLegend explains the mixed table.
+const mixedLegend = "p99 alone: the same ping-pong connections without the firehoses, measured just before on the same server; " +
+	"p99 mixed / alone: the median of the rounds' ratios. (generator saturated): in some round a load generator used at least 0.95 " +
+	"of a core over the window; (load CPU saturated): in pinned mode, the two generators together used at least 0.95 of the core they share."
+
 func allocs(v float64) string { return fmt.Sprintf("%.3g", v) }
 
 func kib(v float64) string { return fmt.Sprintf("%.2f", v) }
@@ -106,7 +111,7 @@ func Write(w io.Writer, rows []Row, md bool) {
 		}
 	}
 	for _, mode := range modes {
-		var load, idle [][]string
+		var load, idle, mixed [][]string
 		for _, r := range rows {
 			if r.Mode != mode {
 				continue
@@ -114,6 +119,20 @@ func Write(w io.Writer, rows []Row, md bool) {
 			failed := ""
 			if r.Failed > 0 {
 				failed = fmt.Sprintf(" (%d failed)", r.Failed)
+			}
+			if r.Kind == "mixed" {
+				if r.GeneratorSaturated > 0 {
+					failed += " (generator saturated)"
+				}
+				if r.LoadCPUSaturated > 0 {
+					failed += " (load CPU saturated)"
+				}
+				mixed = append(mixed, []string{r.Scenario, r.Contestant + failed,
+					rng(r.MsgsPerSec, num), rng(r.P50us, us), rng(r.P99us, us), rng(r.P99AloneUs, us),
+					rng(r.P99Ratio, func(v float64) string { return fmt.Sprintf("%.2fx", v) }),
+					rng(r.FirehoseMBPerSec, us), rng(r.ServerCPU, kib), rng(r.PingCPU, kib), rng(r.FirehoseCPU, kib),
+					rng(r.OtherCPU, kib)})
+				continue
 			}
 			if r.Kind == "idle" {
 				base, _ := Find(rows, r, Subject)
@@ -129,10 +148,12 @@ func Write(w io.Writer, rows []Row, md bool) {
 				ratio(Ratio(sub.MsgsPerSec, r.MsgsPerSec)), ratio(Ratio(sub.MsgsPerCPUSec, r.MsgsPerCPUSec)),
 				versus(rows, r, GoPeer), versus(rows, r, Native)})
 		}
-		if md {
-			fmt.Fprintf(w, "\n#### Mode %s: load\n\n", mode)
-		} else {
-			fmt.Fprintf(w, "\n== mode %s: load (median (min-max) over rounds)\n", mode)
+		if len(load) > 0 || len(mixed) == 0 && len(idle) == 0 {
+			if md {
+				fmt.Fprintf(w, "\n#### Mode %s: load\n\n", mode)
+			} else {
+				fmt.Fprintf(w, "\n== mode %s: load (median (min-max) over rounds)\n", mode)
+			}
 		}
 		if len(load) > 0 {
 			if md {
@@ -143,6 +164,15 @@ func Write(w io.Writer, rows []Row, md bool) {
 			table(w, md, []string{"scenario", "contestant", "msgs/s", "msgs per server CPU-s", "p99 us",
 				"server RSS MiB", "allocs/msg", "loader CPU-s", "others CPU-s", "evloop/this msgs/s", "evloop/this per CPU-s",
 				"vs " + GoPeer, "vs C"}, load)
+		}
+		if len(mixed) > 0 {
+			if md {
+				fmt.Fprintf(w, "\n#### Mode %s: ping-pong next to firehoses\n\n%s\n\n", mode, mixedLegend)
+			} else {
+				fmt.Fprintf(w, "\n== mode %s: ping-pong next to firehoses\n%s\n", mode, mixedLegend)
+			}
+			table(w, md, []string{"scenario", "contestant", "ping-pong msgs/s", "p50 us", "p99 us", "p99 alone us",
+				"p99 mixed / alone", "firehose MB/s", "server CPU-s", "ping-pong loader CPU-s", "firehose CPU-s", "others CPU-s"}, mixed)
 		}
 		if len(idle) > 0 {
 			if md {

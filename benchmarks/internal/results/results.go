@@ -45,7 +45,7 @@ type Config struct {
 // Run is one contestant measured once in one scenario and mode.
 type Run struct {
 	Scenario   string `json:"scenario"`
-	Kind       string `json:"kind"` // echo, http or idle
+	Kind       string `json:"kind"` // echo, http, idle or mixed
 	Mode       string `json:"mode"`
 	Round      int    `json:"round"`
 	Contestant string `json:"contestant"`
@@ -75,6 +75,25 @@ type Run struct {
 	// measured, rather than zero.
 	NoMemStats bool `json:"no_mem_stats,omitempty"`
 
+	// Mixed scenarios: the ping-pong figures above (msgs/s, p50, p99,
+	// allocations per message) are echoload's next to the firehoses, and
+	// these are the same connections alone, measured just before on the
+	// same server; LoaderCPU is both generators together.
+	MsgsPerSecAlone float64 `json:"msgs_per_sec_alone,omitempty"`
+	P50AloneUs      float64 `json:"p50_us_alone,omitempty"`
+	P99AloneUs      float64 `json:"p99_us_alone,omitempty"`
+	// P99Ratio is P99us / P99AloneUs.
+	P99Ratio         float64 `json:"p99_ratio,omitempty"`
+	PingCPU          float64 `json:"ping_cpu_s,omitempty"`
+	FirehoseCPU      float64 `json:"firehose_cpu_s,omitempty"`
+	FirehoseMBPerSec float64 `json:"firehose_mb_per_sec,omitempty"`
+	// GeneratorSaturated: a generator used at least SaturatedCPU of a core
+	// over the window, so it, not the server, may have set the pace.
+	GeneratorSaturated bool `json:"generator_saturated,omitempty"`
+	// LoadCPUSaturated: in pinned mode, the two generators together used
+	// at least SaturatedCPU of the one core they share.
+	LoadCPUSaturated bool `json:"load_cpu_saturated,omitempty"`
+
 	// Idle scenarios.
 	IdleConns        int     `json:"idle_conns,omitempty"`
 	RSSPerConnKiB    float64 `json:"rss_per_conn_kib,omitempty"`
@@ -86,6 +105,10 @@ type Run struct {
 	HoldingRSSKiB    float64 `json:"holding_rss_kib,omitempty"`
 	HoldingGoroutine int     `json:"holding_goroutines,omitempty"`
 }
+
+// SaturatedCPU is the share of one core, over the measured window, at which
+// a load generator counts as saturated.
+const SaturatedCPU = 0.95
 
 // Skip records a scenario that could not run here, or a contestant that
 // could not (Contestant set, Scenario and Mode empty), and why.

@@ -2,6 +2,7 @@ package results
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -149,5 +150,38 @@ func TestMergeDropsTheSkipOfAContestantRunNow(t *testing.T) {
 	}
 	if got := old.Skipped[0].String(); got != "contestant "+Native+": not built" {
 		t.Errorf("contestant skip reads %q", got)
+	}
+}
+
+func TestMixedRowAndTarget(t *testing.T) {
+	f := &File{Config: Config{Modes: []string{"pinned", "unpinned"}, Scenarios: []string{"mixed-c100-f4"},
+		Contestants: []string{Subject, GoPeer}}}
+	for i, ratio := range []float64{1.1, 1.3, 1.2} {
+		for _, mode := range f.Config.Modes {
+			r := run("mixed-c100-f4", "mixed", mode, Subject, 1000, 1000)
+			r.P99AloneUs, r.P99us, r.P99Ratio = 100, 100*ratio, ratio
+			r.GeneratorSaturated = i == 1
+			f.Runs = append(f.Runs, r)
+		}
+	}
+	rows := Summarize(f)
+	if len(rows) != 2 || rows[0].P99Ratio.Median != 1.2 || rows[0].GeneratorSaturated != 1 || rows[0].P99AloneUs.Median != 100 {
+		t.Fatalf("mixed rows: %+v", rows)
+	}
+	var got []Target
+	for _, tg := range Targets(rows) {
+		if tg.Scenario == "mixed-c100-f4" {
+			got = append(got, tg)
+		}
+	}
+	if len(got) != 1 || got[0].Mode != "pinned" || !got[0].AtMost || got[0].Want != MixedP99Ratio || !got[0].Met {
+		t.Fatalf("mixed targets: %+v, want one, pinned, met at 1.2 <= 1.25", got)
+	}
+	var out strings.Builder
+	Write(&out, rows, true)
+	for _, want := range []string{"ping-pong next to firehoses", "(generator saturated)", "1.20x (1.10x-1.30x)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the summary lacks %q:\n%s", want, out.String())
+		}
 	}
 }

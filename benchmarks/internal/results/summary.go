@@ -15,6 +15,10 @@ const (
 	Native   = "cepoll"
 )
 
+// MixedP99Ratio is the most the firehoses may stretch evloop's ping-pong
+// p99 in the mixed scenarios (pinned mode).
+const MixedP99Ratio = 1.25
+
 // notPeers are the contestants left out of "the best Go peer": evloop's own
 // two, and the one that is not Go.
 var notPeers = []string{Subject, "evloop-async", Native}
@@ -46,6 +50,12 @@ type Row struct {
 
 	MsgsPerSec, MsgsPerCPUSec, P99us, RSSKiB, AllocsPerMsg, LoaderCPU, ServerCPU, OtherCPU Stat
 	RSSPerConnKiB, HeapPerConnB, HeapInusePerConn, StackPerConnB, IdleCPUPercent           Stat
+
+	// Mixed scenarios. P99Ratio is the median of the rounds' ratios, each
+	// from two measurements on the same server one after the other.
+	P50us, P99AloneUs, P99Ratio, FirehoseMBPerSec, PingCPU, FirehoseCPU Stat
+	// Rounds in which a generator, or the load CPU, was saturated.
+	GeneratorSaturated, LoadCPUSaturated int
 }
 
 // Key identifies a row.
@@ -91,6 +101,22 @@ func Summarize(f *File) []Row {
 		row.HeapInusePerConn = memCol(func(r Run) float64 { return r.HeapInusePerConn })
 		row.StackPerConnB = memCol(func(r Run) float64 { return r.StackPerConnB })
 		row.IdleCPUPercent = col(func(r Run) float64 { return r.IdleCPUPercent })
+		if row.Kind == "mixed" {
+			row.P50us = col(func(r Run) float64 { return r.P50us })
+			row.P99AloneUs = col(func(r Run) float64 { return r.P99AloneUs })
+			row.P99Ratio = col(func(r Run) float64 { return r.P99Ratio })
+			row.FirehoseMBPerSec = col(func(r Run) float64 { return r.FirehoseMBPerSec })
+			row.PingCPU = col(func(r Run) float64 { return r.PingCPU })
+			row.FirehoseCPU = col(func(r Run) float64 { return r.FirehoseCPU })
+			for _, r := range runs[i] {
+				if r.GeneratorSaturated {
+					row.GeneratorSaturated++
+				}
+				if r.LoadCPUSaturated {
+					row.LoadCPUSaturated++
+				}
+			}
+		}
 	}
 	pos := func(list []string, v string) int {
 		if i := slices.Index(list, v); i >= 0 {
@@ -172,8 +198,9 @@ type Target struct {
 // CPU-second at least 1.05x std net in every echo and HTTP scenario (1.15x
 // for the 4 KiB echo and pipelined HTTP), throughput at least 1.0x std
 // net, both at least 1.0x the best Go peer (BestGoPeer, chosen per metric),
-// RSS per idle connection at 10,000 connections at most 0.3 KiB, and no
-// allocation per message.
+// RSS per idle connection at 10,000 connections at most 0.3 KiB, no
+// allocation per message, and, in pinned mode, a ping-pong p99 under
+// firehoses at most MixedP99Ratio times the same connections' p99 alone.
 func Targets(rows []Row) []Target {
 	var out []Target
 	for _, r := range rows {
@@ -211,6 +238,10 @@ func Targets(rows []Row) []Target {
 				add(what, 1.0, got, false, ok && got > 0)
 			}
 			add("allocations per message", 0.001, r.AllocsPerMsg.Median, true, r.AllocsPerMsg.N > 0)
+		case "mixed":
+			if r.Mode == "pinned" {
+				add("ping-pong p99 under firehoses / alone", MixedP99Ratio, r.P99Ratio.Median, true, r.P99Ratio.N > 0)
+			}
 		case "idle":
 			if r.Scenario == "idle-c10000" {
 				add("RSS KiB per idle connection", 0.3, r.RSSPerConnKiB.Median, true, r.RSSPerConnKiB.N > 0)
