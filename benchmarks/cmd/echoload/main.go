@@ -12,7 +12,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,10 +19,10 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/evloop/evloop/benchmarks/internal/hist"
+	"github.com/evloop/evloop/benchmarks/internal/loadgen"
 	"github.com/evloop/evloop/benchmarks/internal/netx"
 	"github.com/evloop/evloop/benchmarks/internal/server"
 )
@@ -38,13 +37,6 @@ type config struct {
 	timeout  time.Duration
 	parallel int
 }
-
-// Phases of a run, read by every worker once per read.
-const (
-	warming int32 = iota
-	measuring
-	stopping
-)
 
 type result struct {
 	Event      string  `json:"event"`
@@ -83,14 +75,8 @@ func main() {
 	if err != nil {
 		res.Error = err.Error()
 	}
-	out, _ := json.Marshal(res) // plain numbers and strings: cannot fail
-	fmt.Println(string(out))
-	if err != nil {
-		os.Exit(1)
-	}
+	loadgen.Print(res, err)
 }
-
-func emit(event string) { fmt.Printf("{\"event\":%q}\n", event) }
 
 func run(cfg config) (result, error) {
 	res := result{Event: "result", Conns: cfg.conns, Size: cfg.size, Pipeline: cfg.pipeline}
@@ -101,20 +87,13 @@ func run(cfg config) (result, error) {
 	if err != nil {
 		return res, err
 	}
-	defer func() {
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	}()
-	// One deadline for the whole run bounds it even if the server stops
-	// answering, at no cost per message.
-	deadline := time.Now().Add(cfg.warmup + cfg.duration + cfg.timeout)
+	defer loadgen.CloseAll(conns)
+	if err := loadgen.Prepare(conns, time.Now().Add(cfg.warmup+cfg.duration+cfg.timeout)); err != nil {
+		return res, err
+	}
 	var phase atomic.Int32
 	workers := make([]*worker, len(conns))
 	for i, c := range conns {
-		if err := c.SetDeadline(deadline); err != nil {
-			return res, err
-		}
 		workers[i] = newWorker(c, i, cfg.size, cfg.pipeline, &phase)
 	}
 	var wg sync.WaitGroup
@@ -126,36 +105,24 @@ func run(cfg config) (result, error) {
 			w.run(base)
 		}()
 	}
-	time.Sleep(cfg.warmup)
-	cpu0 := cpuSeconds()
-	t0 := time.Now()
-	phase.Store(measuring)
-	emit("start")
-	time.Sleep(cfg.duration)
-	phase.Store(stopping)
-	elapsed := time.Since(t0)
-	cpu1 := cpuSeconds()
-	emit("end")
+	elapsed, cpu := loadgen.Window(&phase, cfg.warmup, cfg.duration)
 	wg.Wait()
 
 	var h hist.Histogram
-	var errs []error
-	for _, w := range workers {
+	errs := make([]error, len(workers))
+	for i, w := range workers {
 		h.Merge(&w.hist)
 		res.Msgs += w.msgs
-		if w.err != nil {
-			errs = append(errs, w.err)
-		}
+		errs[i] = w.err
 	}
 	res.Seconds = elapsed.Seconds()
 	res.MsgsPerSec = float64(res.Msgs) / res.Seconds
 	res.MBPerSec = res.MsgsPerSec * float64(cfg.size) / 1e6
 	us := func(q float64) float64 { return float64(h.Quantile(q)) / 1e3 }
 	res.P50us, res.P99us, res.P999us, res.MaxUs = us(0.5), us(0.99), us(0.999), us(1)
-	res.LoaderCPU = cpu1 - cpu0
-	res.Errors = len(errs)
-	if len(errs) > 0 {
-		return res, fmt.Errorf("%d of %d connections failed, first: %w", len(errs), len(conns), errs[0])
+	res.LoaderCPU = cpu
+	if res.Errors, err = loadgen.Failed(errs, len(conns)); err != nil {
+		return res, err
 	}
 	if res.Msgs == 0 {
 		return res, errors.New("no message came back in the measured window")
@@ -230,14 +197,14 @@ func (w *worker) run(base time.Time) {
 				w.err = fmt.Errorf("message %d came back with other bytes", recv)
 				return
 			}
-			if ph == measuring {
+			if ph == loadgen.Measuring {
 				w.hist.Record(now - w.sent[slot])
 				w.msgs++
 			}
 			recv++
 		}
 		have = copy(w.buf, w.buf[done*size:have])
-		if ph == stopping {
+		if ph == loadgen.Stopping {
 			if recv == sent {
 				return
 			}
@@ -257,14 +224,4 @@ func (w *worker) run(base time.Time) {
 		}
 		sent += uint64(done)
 	}
-}
-
-// cpuSeconds returns the CPU time this process has used.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
-	return tv(ru.Utime) + tv(ru.Stime)
 }

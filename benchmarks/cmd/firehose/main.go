@@ -15,7 +15,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,9 +22,9 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"github.com/evloop/evloop/benchmarks/internal/loadgen"
 	"github.com/evloop/evloop/benchmarks/internal/netx"
 )
 
@@ -37,13 +36,6 @@ type config struct {
 	duration time.Duration
 	timeout  time.Duration
 }
-
-// Phases of a run.
-const (
-	warming int32 = iota
-	measuring
-	stopping
-)
 
 type result struct {
 	Event        string  `json:"event"`
@@ -76,14 +68,8 @@ func main() {
 	if err != nil {
 		res.Error = err.Error()
 	}
-	out, _ := json.Marshal(res) // plain numbers and strings: cannot fail
-	fmt.Println(string(out))
-	if err != nil {
-		os.Exit(1)
-	}
+	loadgen.Print(res, err)
 }
-
-func emit(event string) { fmt.Printf("{\"event\":%q}\n", event) }
 
 func run(cfg config) (result, error) {
 	res := result{Event: "result", Conns: cfg.conns, Size: cfg.size}
@@ -91,18 +77,13 @@ func run(cfg config) (result, error) {
 	if err != nil {
 		return res, err
 	}
-	defer func() {
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	}()
-	deadline := time.Now().Add(cfg.warmup + cfg.duration + cfg.timeout)
+	defer loadgen.CloseAll(conns)
+	if err := loadgen.Prepare(conns, time.Now().Add(cfg.warmup+cfg.duration+cfg.timeout)); err != nil {
+		return res, err
+	}
 	var phase atomic.Int32
 	hoses := make([]*hose, len(conns))
 	for i, c := range conns {
-		if err := c.SetDeadline(deadline); err != nil {
-			return res, err
-		}
 		hoses[i] = newHose(c, i, cfg.size, &phase)
 	}
 	var wg sync.WaitGroup
@@ -117,33 +98,21 @@ func run(cfg config) (result, error) {
 			h.read()
 		}()
 	}
-	time.Sleep(cfg.warmup)
-	cpu0 := cpuSeconds()
-	t0 := time.Now()
-	phase.Store(measuring)
-	emit("start")
-	time.Sleep(cfg.duration)
-	phase.Store(stopping)
-	elapsed := time.Since(t0)
-	cpu1 := cpuSeconds()
-	emit("end")
+	elapsed, cpu := loadgen.Window(&phase, cfg.warmup, cfg.duration)
 	wg.Wait()
 
-	var errs []error
-	for _, h := range hoses {
+	errs := make([]error, len(hoses))
+	for i, h := range hoses {
 		res.Bytes += h.window
 		res.BytesWritten += h.sent.Load()
-		if err := errors.Join(h.werr, h.rerr); err != nil {
-			errs = append(errs, err)
-		}
+		errs[i] = errors.Join(h.werr, h.rerr)
 	}
 	res.Seconds = elapsed.Seconds()
 	res.BytesPerSec = float64(res.Bytes) / res.Seconds
 	res.MBPerSec = res.BytesPerSec / 1e6
-	res.LoaderCPU = cpu1 - cpu0
-	res.Errors = len(errs)
-	if len(errs) > 0 {
-		return res, fmt.Errorf("%d of %d connections failed, first: %w", len(errs), len(conns), errs[0])
+	res.LoaderCPU = cpu
+	if res.Errors, err = loadgen.Failed(errs, len(conns)); err != nil {
+		return res, err
 	}
 	if res.Bytes == 0 {
 		return res, errors.New("no byte came back in the measured window")
@@ -189,7 +158,7 @@ func (h *hose) write() {
 		}
 	}()
 	msg := h.pattern[:h.size]
-	for h.phase.Load() != stopping {
+	for h.phase.Load() != loadgen.Stopping {
 		n, err := h.conn.Write(msg)
 		h.sent.Add(uint64(n))
 		if err != nil {
@@ -211,7 +180,7 @@ func (h *hose) read() {
 			}
 			recv += uint64(n)
 			h.recv.Store(recv)
-			if h.phase.Load() == measuring {
+			if h.phase.Load() == loadgen.Measuring {
 				h.window += uint64(n)
 			}
 		}
@@ -226,14 +195,4 @@ func (h *hose) read() {
 			return
 		}
 	}
-}
-
-// cpuSeconds returns the CPU time this process has used.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
-	return tv(ru.Utime) + tv(ru.Stime)
 }
