@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -252,17 +253,17 @@ func tbInstallFaultyAccept(tb testing.TB, emfile int, pause unix.Errno) *tbFault
 	tb.Helper()
 	f := &tbFaultyAccept{emfile: int64(emfile), pause: pause}
 	real := socket.Accept4Func
-	socket.Accept4Func = func(fd int, flags int) (int, unix.Sockaddr, error) {
+	socket.Accept4Func = func(fd int, flags int) (int, netip.AddrPort, error) {
 		n := f.calls.Add(1)
 		switch {
 		case n <= f.emfile:
-			return -1, nil, f.pause
+			return -1, netip.AddrPort{}, f.pause
 		case n == f.emfile+1:
-			return -1, nil, unix.ECONNABORTED
+			return -1, netip.AddrPort{}, unix.ECONNABORTED
 		case n == f.emfile+2:
-			return -1, nil, unix.EINTR
+			return -1, netip.AddrPort{}, unix.EINTR
 		case n == f.emfile+3:
-			return -1, nil, unix.EPROTO
+			return -1, netip.AddrPort{}, unix.EPROTO
 		}
 		return real(fd, flags)
 	}

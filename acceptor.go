@@ -73,7 +73,7 @@ func findListener(lns []*listener, fd int) *listener {
 // must back off.
 func (ln *listener) acceptReady(p readiness, e *engine, to handoffer) {
 	for i := 0; i < acceptBatch; i++ {
-		fd, sa, err := socket.Accept(ln.fd)
+		fd, peer, err := socket.Accept(ln.fd)
 		switch err {
 		case nil:
 		case unix.EAGAIN:
@@ -92,7 +92,7 @@ func (ln *listener) acceptReady(p readiness, e *engine, to handoffer) {
 		ln.backoff = 0
 		e.accepted.Add(1)
 		e.prepare(fd, ln.network)
-		to.handoff(fd, socket.SockaddrToAddrPort(sa), ln)
+		to.handoff(fd, peer, ln)
 	}
 }
 

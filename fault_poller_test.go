@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -256,11 +257,11 @@ func TestFaultPollerCtl(t *testing.T) {
 			}
 			accept := socket.Accept4Func
 			t.Cleanup(func() { socket.Accept4Func = accept })
-			socket.Accept4Func = func(fd, flags int) (int, unix.Sockaddr, error) {
+			socket.Accept4Func = func(fd, flags int) (int, netip.AddrPort, error) {
 				if acceptArmed.Load() {
 					select {
 					case err := <-injected:
-						return -1, nil, err
+						return -1, netip.AddrPort{}, err
 					default:
 					}
 				}

@@ -2,11 +2,10 @@ package evloop
 
 import (
 	"fmt"
+	"net/netip"
 	"runtime/debug"
 	"sync"
 	"testing"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/evloop/evloop/internal/socket"
 )
@@ -28,7 +27,7 @@ func itGuardFDs(tb testing.TB) *itFDGuard {
 	g := &itFDGuard{owned: map[int]bool{}}
 	accept, closeFD, sock := socket.Accept4Func, socket.CloseFunc, socket.SocketFunc
 	tb.Cleanup(func() { socket.Accept4Func, socket.CloseFunc, socket.SocketFunc = accept, closeFD, sock })
-	socket.Accept4Func = func(fd, flags int) (int, unix.Sockaddr, error) {
+	socket.Accept4Func = func(fd, flags int) (int, netip.AddrPort, error) {
 		nfd, sa, err := accept(fd, flags)
 		if err == nil {
 			g.own(nfd)

@@ -7,14 +7,13 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/evloop/evloop/internal/socket"
 )
@@ -237,7 +236,7 @@ func ftInstallAcceptGate(tb testing.TB) *ftAcceptGate {
 	g := &ftAcceptGate{blocked: make(chan struct{}, 1), release: make(chan struct{}), abort: make(chan struct{})}
 	accept := socket.Accept4Func
 	tb.Cleanup(func() { socket.Accept4Func = accept })
-	socket.Accept4Func = func(fd, flags int) (int, unix.Sockaddr, error) {
+	socket.Accept4Func = func(fd, flags int) (int, netip.AddrPort, error) {
 		if g.armed.CompareAndSwap(true, false) {
 			g.blocked <- struct{}{}
 			select {

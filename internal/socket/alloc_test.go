@@ -118,3 +118,53 @@ func TestSockaddrToAddrPortZeroAlloc(t *testing.T) {
 		}
 	}
 }
+
+// TestAcceptZeroAlloc proves that accepting a connection leaves no garbage
+// behind: every byte allocated per accept would turn a burst of connections
+// into resident memory the GC gives back only later.
+func TestAcceptZeroAlloc(t *testing.T) {
+	checkNoFDLeak(t)
+	for _, addr := range []string{"127.0.0.1:0", "[::1]:0"} {
+		l, err := Listen("tcp", addr, Options{})
+		if err != nil {
+			t.Logf("%s: %v (skipped)", addr, err)
+			continue
+		}
+		t.Cleanup(func() { l.Close() })
+		const runs = 50
+		clients := make([]string, 0, runs+1)
+		for range runs + 1 { // AllocsPerRun calls once more to warm up
+			clients = append(clients, dial(t, "tcp", l.Addr.String()).LocalAddr().String())
+		}
+		waitFD(t, l.FD, unix.POLLIN)
+		var peers []netip.AddrPort
+		peers = make([]netip.AddrPort, 0, runs+1)
+		var failed error
+		allocs := testing.AllocsPerRun(runs, func() {
+			for {
+				nfd, peer, err := Accept(l.FD)
+				if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
+					continue // the kernel may still be queueing the last dials
+				}
+				if err != nil {
+					failed = err
+					return
+				}
+				unix.Close(nfd)
+				peers = append(peers, peer)
+				return
+			}
+		})
+		if failed != nil {
+			t.Fatalf("%s: Accept: %v", addr, failed)
+		}
+		if allocs != 0 {
+			t.Errorf("%s: %v allocations per accept, want 0", addr, allocs)
+		}
+		for i, p := range peers {
+			if p.String() != clients[i] {
+				t.Fatalf("%s: accept %d: peer %v, want the client's address %s", addr, i, p, clients[i])
+			}
+		}
+	}
+}

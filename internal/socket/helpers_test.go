@@ -5,6 +5,7 @@ package socket
 import (
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"testing"
 	"time"
@@ -182,7 +183,7 @@ func writevAll(tb testing.TB, fd int, bufs [][]byte) int {
 
 // acceptOne waits for a connection on l and accepts it through Accept,
 // closing the new fd at cleanup.
-func acceptOne(tb testing.TB, l *Listener) (int, unix.Sockaddr) {
+func acceptOne(tb testing.TB, l *Listener) (int, netip.AddrPort) {
 	tb.Helper()
 	for range 100 {
 		nfd, sa, err := Accept(l.FD)
@@ -198,7 +199,7 @@ func acceptOne(tb testing.TB, l *Listener) (int, unix.Sockaddr) {
 		}
 	}
 	tb.Fatalf("accept: no connection after 100 attempts")
-	return -1, nil
+	return -1, netip.AddrPort{}
 }
 
 func dial(tb testing.TB, network, address string) net.Conn {

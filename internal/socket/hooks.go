@@ -2,7 +2,11 @@
 
 package socket
 
-import "golang.org/x/sys/unix"
+import (
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+)
 
 // Syscall seams. Every socket syscall the engine makes goes through one of
 // these variables so tests can inject EAGAIN, EINTR, short writes, EMFILE or
@@ -12,8 +16,9 @@ import "golang.org/x/sys/unix"
 // swap them only while no engine or listener is in use (in a test, before
 // starting and restored in t.Cleanup), never concurrently with a call.
 var (
-	// Accept4Func is accept4(2). Accept calls it.
-	Accept4Func func(fd int, flags int) (nfd int, sa unix.Sockaddr, err error) = unix.Accept4
+	// Accept4Func is accept4(2), returning the peer as SockaddrToAddrPort
+	// would. Accept calls it.
+	Accept4Func func(fd int, flags int) (nfd int, peer netip.AddrPort, err error) = rawAccept4
 
 	// ReadFunc is read(2). Read calls it.
 	ReadFunc func(fd int, p []byte) (int, error) = rawRead

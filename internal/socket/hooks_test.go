@@ -22,12 +22,12 @@ func TestAcceptSeamTransientErrors(t *testing.T) {
 	injected := []error{unix.EMFILE, unix.ECONNABORTED}
 	var gotFlags []int
 	real := Accept4Func
-	swapHook(t, &Accept4Func, func(fd, flags int) (int, unix.Sockaddr, error) {
+	swapHook(t, &Accept4Func, func(fd, flags int) (int, netip.AddrPort, error) {
 		gotFlags = append(gotFlags, flags)
 		if len(injected) > 0 {
 			err := injected[0]
 			injected = injected[1:]
-			return -1, nil, err
+			return -1, netip.AddrPort{}, err
 		}
 		return real(fd, flags)
 	})
@@ -36,7 +36,7 @@ func TestAcceptSeamTransientErrors(t *testing.T) {
 
 	var seen []error
 	nfd := -1
-	var sa unix.Sockaddr
+	var sa netip.AddrPort
 	for i := 0; nfd < 0 && i < 10; i++ {
 		fd, s, err := Accept(l.FD)
 		switch {
@@ -60,7 +60,7 @@ func TestAcceptSeamTransientErrors(t *testing.T) {
 			t.Fatalf("Accept4Func flags = %#x, want SOCK_NONBLOCK|SOCK_CLOEXEC", f)
 		}
 	}
-	if got, want := SockaddrToAddrPort(sa), netip.MustParseAddrPort(c.LocalAddr().String()); got != want {
+	if got, want := sa, netip.MustParseAddrPort(c.LocalAddr().String()); got != want {
 		t.Fatalf("accepted peer %v, want %v", got, want)
 	}
 }

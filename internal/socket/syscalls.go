@@ -2,7 +2,11 @@
 
 package socket
 
-import "golang.org/x/sys/unix"
+import (
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+)
 
 // The wrappers below are the engine's per-connection syscalls. They do not
 // allocate, do not retry and return errors as raw unix.Errno values (compare
@@ -12,9 +16,9 @@ import "golang.org/x/sys/unix"
 // concerned; the engine calls them only from the loop that owns fd.
 
 // Accept accepts one connection on the listening socket fd. The new fd is
-// non-blocking and close-on-exec. sa is the peer address, owned by the
-// caller.
-func Accept(fd int) (nfd int, sa unix.Sockaddr, err error) {
+// non-blocking and close-on-exec. peer is the peer's address, the invalid
+// AddrPort for a Unix-domain peer.
+func Accept(fd int) (nfd int, peer netip.AddrPort, err error) {
 	return Accept4Func(fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 }
 

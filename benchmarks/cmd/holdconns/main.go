@@ -2,7 +2,9 @@
 // the memory a server spends per idle connection can be measured. Once all
 // are open it prints {"event":"held","conns":N} on stdout; it then holds
 // them until SIGINT, SIGTERM or -max passes, and exits 0 if the server
-// closed none of them. Beyond 20,000 connections it spreads
+// closed none of them. With -exchange each connection first sends one HTTP
+// request and reads its whole answer, so that what a server keeps after
+// serving a connection is measured too. Beyond 20,000 connections it spreads
 // them over the source addresses 127.0.0.2, 127.0.0.3 ...
 package main
 
@@ -14,6 +16,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -35,19 +38,20 @@ func main() {
 	parallel := flag.Int("dial-parallel", 128, "dials in progress at once")
 	timeout := flag.Duration("timeout", 10*time.Second, "how long one dial may take")
 	maxHold := flag.Duration("max", 10*time.Minute, "the longest it holds the connections")
+	exchange := flag.Bool("exchange", false, "make one HTTP request on each connection before holding it")
 	flag.Parse()
 	if *n < 1 || flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "holdconns: -conns must be positive, and no arguments")
 		os.Exit(2)
 	}
-	if err := run(*addr, *n, *parallel, *timeout, *maxHold); err != nil {
+	if err := run(*addr, *n, *parallel, *timeout, *maxHold, *exchange); err != nil {
 		out, _ := json.Marshal(report{Event: "error", Error: err.Error()})
 		fmt.Println(string(out))
 		os.Exit(1)
 	}
 }
 
-func run(addr string, n, parallel int, timeout, maxHold time.Duration) error {
+func run(addr string, n, parallel int, timeout, maxHold time.Duration, exchange bool) error {
 	if err := server.RaiseFileLimit(); err != nil {
 		return err
 	}
@@ -60,6 +64,11 @@ func run(addr string, n, parallel int, timeout, maxHold time.Duration) error {
 			_ = c.Close()
 		}
 	}()
+	if exchange {
+		if err := exchangeAll(conns, parallel, timeout); err != nil {
+			return err
+		}
+	}
 	out, _ := json.Marshal(report{Event: "held", Conns: len(conns)})
 	fmt.Println(string(out))
 
@@ -97,4 +106,62 @@ func stillOpen(conns []net.Conn) error {
 		return fmt.Errorf("the server closed or wrote to %d of %d idle connections", closed, len(conns))
 	}
 	return nil
+}
+
+// request is what -exchange sends; every HTTP contestant answers it with
+// the plaintext response, whose body ends the answer.
+const (
+	request   = "GET / HTTP/1.1\r\nHost: bench\r\n\r\n"
+	answerEnd = "Hello, World!"
+)
+
+// exchangeAll makes one request on every connection, parallel at a time,
+// and reads each answer to its end.
+func exchangeAll(conns []net.Conn, parallel int, timeout time.Duration) error {
+	work := make(chan net.Conn)
+	errs := make(chan error, parallel)
+	for range parallel {
+		go func() {
+			var buf [4096]byte
+			var err error
+			for c := range work {
+				if err == nil {
+					err = exchangeOne(c, buf[:], timeout)
+				}
+			}
+			errs <- err
+		}()
+	}
+	for _, c := range conns {
+		work <- c
+	}
+	close(work)
+	var first error
+	for range parallel {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func exchangeOne(c net.Conn, buf []byte, timeout time.Duration) error {
+	if err := c.SetDeadline(time.Now().Add(timeout)); err != nil {
+		return err
+	}
+	if _, err := c.Write([]byte(request)); err != nil {
+		return fmt.Errorf("exchange: %w", err)
+	}
+	got := 0
+	for !strings.HasSuffix(string(buf[:got]), answerEnd) {
+		if got == len(buf) {
+			return fmt.Errorf("exchange: no end of the answer in %d bytes", got)
+		}
+		n, err := c.Read(buf[got:])
+		if err != nil {
+			return fmt.Errorf("exchange: after %q: %w", buf[:got], err)
+		}
+		got += n
+	}
+	return c.SetDeadline(time.Time{})
 }
