@@ -142,7 +142,7 @@ func run() int {
 	b := &bench{cfg: cfg, ps: ps, file: f}
 	failed := b.all()
 	rows := results.Summarize(f)
-	results.Write(os.Stdout, rows, false)
+	results.Write(os.Stdout, rows, f.Runs, false)
 	for _, s := range f.Skipped {
 		fmt.Printf("skipped %s\n", s)
 	}
