@@ -153,6 +153,35 @@ func TestMergeDropsTheSkipOfAContestantRunNow(t *testing.T) {
 	}
 }
 
+func TestMergeDropsTheSkipOfAScenarioLeftOutAndRunNow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.json")
+	leftOut := Skip{Scenario: "idle-c100000", Reason: "too few descriptors"}
+	old := &File{Config: Config{Rounds: 1, Warmup: "2s", Duration: "5s", Modes: []string{"pinned"},
+		Scenarios: []string{"a"}, Contestants: []string{Subject}}, Skipped: []Skip{leftOut}}
+	if got := leftOut.String(); got != "idle-c100000: too few descriptors" {
+		t.Errorf("a scenario left out of the full set reads %q", got)
+	}
+	if err := Save(path, old); err != nil {
+		t.Fatal(err)
+	}
+	next := &File{Config: Config{Rounds: 1, Warmup: "2s", Duration: "5s", Modes: []string{"pinned"},
+		Scenarios: []string{"a"}, Contestants: []string{Subject}}}
+	f, err := Merge(path, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Skipped) != 1 {
+		t.Fatalf("skips after re-running another scenario: %v, want the left-out one kept", f.Skipped)
+	}
+	next.Config.Scenarios = []string{"idle-c100000"}
+	if f, err = Merge(path, next); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Skipped) != 0 {
+		t.Fatalf("skips after running idle-c100000: %v, want none", f.Skipped)
+	}
+}
+
 func TestMixedRowAndTarget(t *testing.T) {
 	f := &File{Config: Config{Modes: []string{"pinned", "unpinned"}, Scenarios: []string{"mixed-c100-f4"},
 		Contestants: []string{Subject, GoPeer}}}
