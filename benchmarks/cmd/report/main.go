@@ -90,7 +90,7 @@ func writeMarkdown(w *bytes.Buffer, f *results.File, rows []results.Row, pngDir,
 			fmt.Fprintf(w, "\n![%s mode: evloop and the others relative to stdnet](%s)\n", mode, rel)
 		}
 	}
-	results.Write(w, rows, true)
+	results.Write(w, rows, f.Runs, true)
 	if len(f.Skipped) > 0 {
 		fmt.Fprintln(w)
 		for _, s := range f.Skipped {

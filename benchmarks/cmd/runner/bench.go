@@ -81,14 +81,9 @@ func (b *bench) save() {
 	}
 }
 
-// cannotRun says why s cannot run on this machine, if it cannot: every
-// connection is a descriptor in the server and one in the client.
+// cannotRun says why s cannot run on this machine, if it cannot.
 func (b *bench) cannotRun(s scenario) string {
-	need := uint64(s.conns + 200)
-	if lim := b.file.Machine.NoFileMax; lim < need {
-		return fmt.Sprintf("%d connections need %d descriptors in the server process, but the RLIMIT_NOFILE hard limit is %d and raising it needs CAP_SYS_RESOURCE", s.conns, need, lim)
-	}
-	return ""
+	return tooFewFiles(s, b.file.Machine.NoFileMax)
 }
 
 // measure runs contestant c once in scenario s and mode m.

@@ -41,6 +41,7 @@ type config struct {
 	scenarios                      []scenario
 	contestants                    []contestant
 	missing                        []results.Skip // contestants not built here
+	leftOut                        []results.Skip // scenarios of the full set this machine cannot run
 	clockTicks                     int64
 }
 
@@ -138,11 +139,22 @@ func run() int {
 		f.Skipped = slices.DeleteFunc(f.Skipped, func(s results.Skip) bool { return s.Contestant == m.Contestant })
 		f.Skipped = append(f.Skipped, m)
 	}
+	for _, l := range cfg.leftOut {
+		fmt.Printf("skipped %s\n", l)
+		f.Skipped = slices.DeleteFunc(f.Skipped, func(s results.Skip) bool {
+			return s.Contestant == "" && s.Mode == "" && s.Scenario == l.Scenario
+		})
+		// A file being updated may hold its runs from a machine that
+		// could run it: those stand.
+		if !slices.ContainsFunc(f.Runs, func(r results.Run) bool { return r.Scenario == l.Scenario }) {
+			f.Skipped = append(f.Skipped, l)
+		}
+	}
 
 	b := &bench{cfg: cfg, ps: ps, file: f}
 	failed := b.all()
 	rows := results.Summarize(f)
-	results.Write(os.Stdout, rows, false)
+	results.Write(os.Stdout, rows, f.Runs, false)
 	for _, s := range f.Skipped {
 		fmt.Printf("skipped %s\n", s)
 	}
@@ -181,11 +193,7 @@ func configure(cfg *config, scenarioList, contestantList, modeName string) error
 	if cpus < 2 && modeName != "unpinned" {
 		return fmt.Errorf("pinning needs 2 CPUs, this machine has %d: use -mode unpinned", cpus)
 	}
-	for _, s := range scenarios {
-		if scenarioList == "" && (cfg.quick && s.quick || !cfg.quick && s.full) || listed(scenarioList, s.name) {
-			cfg.scenarios = append(cfg.scenarios, s)
-		}
-	}
+	cfg.scenarios, cfg.leftOut = chooseScenarios(scenarioList, cfg.quick, nofileHardLimit())
 	if err := unknown(scenarioList, func(n string) bool {
 		return slices.ContainsFunc(scenarios, func(s scenario) bool { return s.name == n })
 	}); err != nil {
@@ -234,6 +242,25 @@ func configure(cfg *config, scenarioList, contestantList, modeName string) error
 	return nil
 }
 
+// chooseScenarios returns the scenarios named in list, or, when list is
+// empty, those of the quick or the full set; a scenario of the full set
+// marked fullIfFiles that the descriptor hard limit is too low for is left
+// out, with the reason.
+func chooseScenarios(list string, quick bool, limit uint64) (chosen []scenario, leftOut []results.Skip) {
+	for _, s := range scenarios {
+		inSet := list == "" && (quick && s.quick || !quick && s.full)
+		if reason := tooFewFiles(s, limit); inSet && s.fullIfFiles && reason != "" {
+			leftOut = append(leftOut, results.Skip{Scenario: s.name,
+				Reason: reason + "; left out of the full set (-scenario " + s.name + " runs it where the limit allows)"})
+			continue
+		}
+		if inSet || listed(list, s.name) {
+			chosen = append(chosen, s)
+		}
+	}
+	return chosen, leftOut
+}
+
 func listed(list, name string) bool { return slices.Contains(strings.Split(list, ","), name) }
 
 func unknown(list string, known func(string) bool) error {
@@ -268,11 +295,18 @@ func machine(wrk string) results.Machine {
 	if line, _, _ := strings.Cut(string(out), "\n"); line != "" {
 		m.WrkVersion = strings.TrimSpace(line)
 	}
-	var lim unix.Rlimit
-	if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) == nil {
-		m.NoFileMax = lim.Max
-	}
+	m.NoFileMax = nofileHardLimit()
 	return m
+}
+
+// nofileHardLimit is the RLIMIT_NOFILE hard limit the runner, and so every
+// process it starts, has; 0 if it cannot be read.
+func nofileHardLimit() uint64 {
+	var lim unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) != nil {
+		return 0
+	}
+	return lim.Max
 }
 
 func printConfig(cfg config, f *results.File) {

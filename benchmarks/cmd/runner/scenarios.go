@@ -1,6 +1,9 @@
 package main
 
-import "slices"
+import (
+	"fmt"
+	"slices"
+)
 
 // contestant is one server binary of the benchmark.
 type contestant struct {
@@ -42,6 +45,9 @@ type scenario struct {
 	firehoses, firehoseSize int
 	quick                   bool
 	full                    bool
+	// fullIfFiles leaves s out of the full set where the descriptor hard
+	// limit is too low for it (tooFewFiles); -scenario still asks for it.
+	fullIfFiles bool
 }
 
 // proto is the protocol the servers speak in s: idle connections are held
@@ -64,7 +70,31 @@ var scenarios = []scenario{
 	{name: "mixed-c100-f4", kind: "mixed", conns: 100, size: 64, pipeline: 1, firehoses: 4, firehoseSize: 64 << 10, full: true},
 	{name: "idle-c1000", kind: "idle", conns: 1000, quick: true},
 	{name: "idle-c10000", kind: "idle", conns: 10000, full: true},
-	{name: "idle-c50000", kind: "idle", conns: 50000, full: true},
+	// 19,000 fits a hard descriptor limit of 20,000 (tooFewFiles).
+	{name: "idle-c19000", kind: "idle", conns: 19000, full: true},
+	{name: "idle-c100000", kind: "idle", conns: 100000, full: true, fullIfFiles: true},
+}
+
+// spareFiles is how many descriptors a scenario allows a process for what
+// is not a connection: the Go runtime's, each loop's epoll and eventfd, the
+// listener, the statistics file. Every contestant holds at most 16 with 2
+// loops, cmd/holdconns fewer than 10.
+const spareFiles = 200
+
+// filesNeeded is the RLIMIT_NOFILE hard limit s needs: the server holds a
+// descriptor per connection, and so does the load generator (a separate
+// process, with the same limit, inherited from the runner).
+func (s scenario) filesNeeded() uint64 { return uint64(s.conns + spareFiles) }
+
+// tooFewFiles says why s cannot run under the descriptor hard limit, or ""
+// when it can.
+func tooFewFiles(s scenario, limit uint64) string {
+	need := s.filesNeeded()
+	if limit >= need {
+		return ""
+	}
+	return fmt.Sprintf("%d connections need an RLIMIT_NOFILE hard limit of at least %d (a descriptor per connection in the server and in the load generator, and %d more), but the hard limit here is %d and raising it needs CAP_SYS_RESOURCE",
+		s.conns, need, spareFiles, limit)
 }
 
 // mode is how processes are placed on the CPUs.

@@ -29,7 +29,7 @@ func main() {
 		Addrs:   []string{cfg.Addr},
 		NPoller: cfg.Loops,
 		// nbhttp closes connections beyond MaxLoad (default 10,000); the
-		// idle scenarios hold up to 50,000.
+		// idle scenarios hold up to 100,000.
 		MaxLoad: 1 << 20,
 		Handler: h,
 	})

@@ -101,9 +101,18 @@ func table(w io.Writer, md bool, header []string, rows [][]string) {
 	}
 }
 
-// Write writes the summary of rows: a load table and an idle-memory table
-// per mode, then the targets. md selects Markdown; otherwise aligned text.
-func Write(w io.Writer, rows []Row, md bool) {
+// targetsLegend explains the targets table.
+const targetsLegend = "Against a peer (the best Go peer, " + GoPeer + ", or in the mixed scenario the other contestant with the lowest p99 ratio), " +
+	"got is the median of the per-round ratios evloop / peer, paired by round number (a round in which either failed is not paired), and " +
+	"rounds clearing 1.00 counts the paired rounds with a ratio >= 1.00 (<= 1.00 for an at-most target); such a target is met when got " +
+	"clears want and at least 80% of the paired rounds, rounded up (4 of 5, 3 of 3), clear 1.00. The targets against " + Baseline +
+	" are ratios of the medians; allocations, idle RSS and the mixed p99 ratio are evloop's medians. n/a: the metric is not measured " +
+	"there (wrk reports p99 as 0 in the pipelined scenario); it counts as not measured."
+
+// Write writes the summary of rows, which summarize runs: a load table and
+// an idle-memory table per mode, then the targets. md selects Markdown;
+// otherwise aligned text.
+func Write(w io.Writer, rows []Row, runs []Run, md bool) {
 	var modes []string
 	for _, r := range rows {
 		if !slices.Contains(modes, r.Mode) {
@@ -184,33 +193,34 @@ func Write(w io.Writer, rows []Row, md bool) {
 				"stacks B/conn", "idle CPU %", "evloop/this RSS per conn"}, idle)
 		}
 	}
-	targets := Targets(rows)
+	targets := Targets(rows, runs)
 	if len(targets) == 0 {
 		return
 	}
 	if md {
-		fmt.Fprintf(w, "\n#### Targets (evloop)\n\n")
+		fmt.Fprintf(w, "\n#### Targets (evloop)\n\n%s\n\n", targetsLegend)
 	} else {
-		fmt.Fprintf(w, "\n== targets (evloop)\n")
+		fmt.Fprintf(w, "\n== targets (evloop)\n%s\n", targetsLegend)
 	}
 	var tr [][]string
 	for _, t := range targets {
-		verdict := "missed"
-		switch {
-		case !t.Measured:
-			verdict = "not measured"
-		case t.Met:
-			verdict = "met"
-		}
 		cmp := ">="
 		if t.AtMost {
 			cmp = "<="
 		}
-		got := fmt.Sprintf("%.3g", t.Got)
-		if !t.Measured {
-			got = "-"
+		got, rounds, verdict := fmt.Sprintf("%.3g", t.Got), "-", "missed"
+		switch {
+		case t.NA:
+			got, verdict = "n/a", "n/a"
+		case !t.Measured:
+			got, verdict = "-", "not measured"
+		case t.Met:
+			verdict = "met"
 		}
-		tr = append(tr, []string{t.Scenario, t.Mode, t.What, cmp + " " + fmt.Sprintf("%.3g", t.Want), got, verdict})
+		if t.Paired && t.Measured {
+			rounds = fmt.Sprintf("%d/%d", t.Clear, t.Rounds)
+		}
+		tr = append(tr, []string{t.Scenario, t.Mode, t.What, cmp + " " + fmt.Sprintf("%.3g", t.Want), got, rounds, verdict})
 	}
-	table(w, md, []string{"scenario", "mode", "target", "want", "got", "verdict"}, tr)
+	table(w, md, []string{"scenario", "mode", "target", "want", "got", "rounds clearing 1.00", "verdict"}, tr)
 }

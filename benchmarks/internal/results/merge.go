@@ -27,8 +27,11 @@ func Merge(path string, next *File) (*File, error) {
 	}
 	f.Runs = slices.DeleteFunc(f.Runs, func(r Run) bool { return replaced(r.Scenario, r.Mode) })
 	f.Skipped = slices.DeleteFunc(f.Skipped, func(s Skip) bool {
-		if s.Contestant != "" { // a contestant skipped before and run now
+		switch {
+		case s.Contestant != "": // a contestant skipped before and run now
 			return slices.Contains(n.Contestants, s.Contestant)
+		case s.Mode == "": // a scenario left out of the full set, run now
+			return slices.Contains(n.Scenarios, s.Scenario)
 		}
 		return replaced(s.Scenario, s.Mode)
 	})

@@ -110,8 +110,9 @@ type Run struct {
 // a load generator counts as saturated.
 const SaturatedCPU = 0.95
 
-// Skip records a scenario that could not run here, or a contestant that
-// could not (Contestant set, Scenario and Mode empty), and why.
+// Skip records a scenario that could not run here in one mode, a scenario
+// left out of the full set (Mode empty), or a contestant that could not run
+// (Contestant set, Scenario and Mode empty), and why.
 type Skip struct {
 	Scenario   string `json:"scenario"`
 	Mode       string `json:"mode"`
@@ -123,6 +124,9 @@ type Skip struct {
 func (s Skip) String() string {
 	if s.Contestant != "" {
 		return "contestant " + s.Contestant + ": " + s.Reason
+	}
+	if s.Mode == "" {
+		return s.Scenario + ": " + s.Reason
 	}
 	return s.Scenario + " (" + s.Mode + " mode): " + s.Reason
 }

@@ -164,13 +164,24 @@ func Find(rows []Row, r Row, contestant string) (Row, bool) {
 // the same scenario and mode as r, the row with the highest median of
 // metric, and false when none was measured.
 func BestGoPeer(rows []Row, r Row, metric func(Row) Stat) (Row, bool) {
+	return pick(rows, r, metric, func(c string) bool { return !slices.Contains(notPeers, c) }, false)
+}
+
+// pick returns, among the rows of the same scenario and mode as r whose
+// contestant is eligible, the one with the highest median of metric (the
+// lowest when lowest is set), and false when none was measured.
+func pick(rows []Row, r Row, metric func(Row) Stat, eligible func(string) bool, lowest bool) (Row, bool) {
 	var best Row
 	found := false
 	for _, o := range rows {
-		if o.Scenario != r.Scenario || o.Mode != r.Mode || slices.Contains(notPeers, o.Contestant) {
+		if o.Scenario != r.Scenario || o.Mode != r.Mode || !eligible(o.Contestant) {
 			continue
 		}
-		if m := metric(o); m.N > 0 && (!found || m.Median > metric(best).Median) {
+		m := metric(o)
+		if m.N == 0 {
+			continue
+		}
+		if b := metric(best).Median; !found || !lowest && m.Median > b || lowest && m.Median < b {
 			best, found = o, true
 		}
 	}
@@ -185,32 +196,176 @@ func Ratio(a, b Stat) float64 {
 	return a.Median / b.Median
 }
 
-// Target is one of the goals for evloop, checked in one scenario
-// and mode.
+// Target is one of the goals for evloop, checked in one scenario and mode.
 type Target struct {
 	Scenario, Mode, What string
 	Want, Got            float64
 	AtMost               bool // Want is an upper bound
 	Met, Measured        bool
+
+	// Paired marks a target judged by paired rounds (see Targets): Got is
+	// the median of the per-round ratios, Rounds how many rounds were
+	// paired and Clear how many of their ratios were at least 1.00 (at
+	// most 1.00 for an AtMost target).
+	Paired        bool
+	Rounds, Clear int
+	// NA: both sides ran, but the metric was not measured (zero) in any
+	// round they share, as wrk's p99 in the pipelined scenario. It counts
+	// as not measured.
+	NA bool
 }
 
-// Targets checks the goals against the rows: messages per server
-// CPU-second at least 1.05x std net in every echo and HTTP scenario (1.15x
-// for the 4 KiB echo and pipelined HTTP), throughput at least 1.0x std
-// net, both at least 1.0x the best Go peer (BestGoPeer, chosen per metric),
-// RSS per idle connection at 10,000 connections at most 0.3 KiB, no
-// allocation per message, and, in pinned mode, a ping-pong p99 under
-// firehoses at most MixedP99Ratio times the same connections' p99 alone.
-func Targets(rows []Row) []Target {
+// The targets' thresholds.
+const (
+	// MaxAllocsPerMsg is the most heap allocations per message (median).
+	MaxAllocsPerMsg = 0.001
+	// MaxIdleRSSPerConnKiB is the most server RSS per idle connection, in
+	// KiB, in IdleTargetScenario (median).
+	MaxIdleRSSPerConnKiB = 0.25
+	IdleTargetScenario   = "idle-c10000"
+	// GoPeerPerCPU is the ratio to GoPeer's messages per server CPU-second
+	// evloop is to reach in GoPeerPerCPUScenarios, pinned mode (paired).
+	GoPeerPerCPU = 1.05
+)
+
+// GoPeerPerCPUScenarios are the scenarios where evloop is to beat GoPeer's
+// messages per server CPU-second by GoPeerPerCPU in pinned mode.
+var GoPeerPerCPUScenarios = []string{"echo-64B-c1000", "http-c100-p16"}
+
+// RoundsNeeded is how many of n paired rounds must clear 1.00 for a paired
+// target to be met: 80% of them, rounded up (4 of 5, 3 of 3, 4 of 4).
+func RoundsNeeded(n int) int { return (4*n + 4) / 5 }
+
+// rounds indexes the successful runs by scenario, mode and contestant, and
+// then by round.
+type rounds map[Key]map[int]Run
+
+func indexRounds(runs []Run) rounds {
+	idx := rounds{}
+	for _, r := range runs {
+		if !r.OK {
+			continue
+		}
+		k := Key{r.Scenario, r.Mode, r.Contestant}
+		if idx[k] == nil {
+			idx[k] = map[int]Run{}
+		}
+		idx[k][r.Round] = r
+	}
+	return idx
+}
+
+// pair returns the ratios get(subject's run) / get(peer's run), one per
+// round in which both ran successfully and the metric is above zero on
+// both sides, in round order, and how many rounds both ran successfully.
+func (idx rounds) pair(sub, peer Row, get func(Run) float64) (ratios []float64, shared int) {
+	a := idx[Key{sub.Scenario, sub.Mode, sub.Contestant}]
+	b := idx[Key{peer.Scenario, peer.Mode, peer.Contestant}]
+	var nums []int
+	for n := range a {
+		if _, ok := b[n]; ok {
+			nums = append(nums, n)
+		}
+	}
+	slices.Sort(nums)
+	for _, n := range nums {
+		x, y := get(a[n]), get(b[n])
+		if x > 0 && y > 0 {
+			ratios = append(ratios, x/y)
+		}
+	}
+	return ratios, len(nums)
+}
+
+// judge sets t's verdict from the paired ratios of ratios, out of shared
+// rounds in which both sides ran.
+func (t *Target) judge(ratios []float64, shared int) {
+	t.Paired = true
+	if shared == 0 {
+		return // not measured
+	}
+	if len(ratios) == 0 {
+		t.NA = true
+		return
+	}
+	t.Measured, t.Rounds = true, len(ratios)
+	for _, x := range ratios {
+		if t.AtMost && x <= 1 || !t.AtMost && x >= 1 {
+			t.Clear++
+		}
+	}
+	t.Got = stat(ratios).Median
+	t.Met = t.clears() && t.Clear >= RoundsNeeded(t.Rounds)
+}
+
+// clears reports whether Got is on the right side of Want.
+func (t *Target) clears() bool {
+	if t.AtMost {
+		return t.Got <= t.Want
+	}
+	return t.Got >= t.Want
+}
+
+// Targets checks the goals for evloop (Subject) against the rows and the
+// runs they summarize.
+//
+// Against a peer the targets are paired: in each round in which both evloop
+// and the peer ran successfully (in the same scenario and mode), evloop's
+// figure is divided by the peer's; the target is met when the median of
+// these ratios clears it and at least RoundsNeeded of them are at least
+// 1.00 (at most 1.00 for an upper bound). The peers: the best Go peer
+// (BestGoPeer, chosen per metric by median), GoPeer, and, for the mixed
+// scenarios, the other contestant with the lowest p99 ratio. The goals:
+//
+//   - messages per server CPU-second at least the best Go peer's in every
+//     echo and HTTP scenario, and at least GoPeerPerCPU times GoPeer's in
+//     GoPeerPerCPUScenarios in pinned mode;
+//   - throughput at least the best Go peer's, in unpinned mode only (in
+//     pinned mode the load generator sets the pace);
+//   - p99 latency at most GoPeer's, where p99 was measured (not measured,
+//     NA, where it is zero: wrk's pipelined scenario);
+//   - in the mixed scenarios, pinned mode: the ping-pong p99 under firehoses
+//     at most MixedP99Ratio times the same connections' p99 alone (median),
+//     and that ratio the lowest of all contestants (paired against the
+//     other contestant with the lowest median).
+//
+// Judged on medians, unpaired: messages per server CPU-second at least
+// 1.05x stdnet (1.15x for the 4 KiB echo and pipelined HTTP) and
+// throughput at least 1.0x stdnet, as ratios of the medians; allocations
+// per message at most MaxAllocsPerMsg; RSS per idle connection in
+// IdleTargetScenario at most MaxIdleRSSPerConnKiB.
+func Targets(rows []Row, runs []Run) []Target {
+	idx := indexRounds(runs)
 	var out []Target
 	for _, r := range rows {
 		if r.Contestant != Subject {
 			continue
 		}
+		// add judges a target on a median.
 		add := func(what string, want, got float64, atMost, measured bool) {
-			met := measured && (got >= want && !atMost || got <= want && atMost)
-			out = append(out, Target{Scenario: r.Scenario, Mode: r.Mode, What: what, Want: want, Got: got, AtMost: atMost, Met: met, Measured: measured})
+			t := Target{Scenario: r.Scenario, Mode: r.Mode, What: what, Want: want, Got: got, AtMost: atMost, Measured: measured}
+			t.Met = measured && t.clears()
+			out = append(out, t)
 		}
+		// paired judges a target against peer (found: the peer ran) by
+		// paired rounds.
+		paired := func(what string, want float64, atMost bool, peer Row, found bool, get func(Run) float64) {
+			t := Target{Scenario: r.Scenario, Mode: r.Mode, What: what, Want: want, AtMost: atMost}
+			if found {
+				t.judge(idx.pair(r, peer, get))
+			} else {
+				t.Paired = true
+			}
+			out = append(out, t)
+		}
+		named := func(what string, peer Row, found bool) string {
+			if found {
+				return what + " (" + peer.Contestant + ")"
+			}
+			return what
+		}
+		perCPU := func(r Run) float64 { return r.MsgsPerCPUSec }
+		thr := func(r Run) float64 { return r.MsgsPerSec }
 		switch r.Kind {
 		case "echo", "http":
 			base, ok := Find(rows, r, Baseline)
@@ -218,33 +373,34 @@ func Targets(rows []Row) []Target {
 			if r.Scenario == "echo-4KiB-c50" || r.Scenario == "http-c100-p16" {
 				want = 1.15
 			}
-			perCPU := Ratio(r.MsgsPerCPUSec, base.MsgsPerCPUSec)
-			thr := Ratio(r.MsgsPerSec, base.MsgsPerSec)
-			add("msgs per server CPU-s vs "+Baseline, want, perCPU, false, ok && perCPU > 0)
-			add("throughput vs "+Baseline, 1.0, thr, false, ok && thr > 0)
-			for _, m := range []struct {
-				what string
-				get  func(Row) Stat
-			}{
-				{"msgs per server CPU-s", func(r Row) Stat { return r.MsgsPerCPUSec }},
-				{"throughput", func(r Row) Stat { return r.MsgsPerSec }},
-			} {
-				peer, ok := BestGoPeer(rows, r, m.get)
-				what := m.what + " vs best Go peer"
-				if ok {
-					what += " (" + peer.Contestant + ")"
-				}
-				got := Ratio(m.get(r), m.get(peer))
-				add(what, 1.0, got, false, ok && got > 0)
+			perCPUBase := Ratio(r.MsgsPerCPUSec, base.MsgsPerCPUSec)
+			thrBase := Ratio(r.MsgsPerSec, base.MsgsPerSec)
+			add("msgs per server CPU-s vs "+Baseline, want, perCPUBase, false, ok && perCPUBase > 0)
+			add("throughput vs "+Baseline, 1.0, thrBase, false, ok && thrBase > 0)
+
+			peer, found := BestGoPeer(rows, r, func(r Row) Stat { return r.MsgsPerCPUSec })
+			paired(named("msgs per server CPU-s vs best Go peer", peer, found), 1.0, false, peer, found, perCPU)
+			gnet, gnetFound := Find(rows, r, GoPeer)
+			if r.Mode == "pinned" && slices.Contains(GoPeerPerCPUScenarios, r.Scenario) {
+				paired("msgs per server CPU-s vs "+GoPeer, GoPeerPerCPU, false, gnet, gnetFound, perCPU)
 			}
-			add("allocations per message", 0.001, r.AllocsPerMsg.Median, true, r.AllocsPerMsg.N > 0)
+			if r.Mode == "unpinned" {
+				peer, found := BestGoPeer(rows, r, func(r Row) Stat { return r.MsgsPerSec })
+				paired(named("throughput vs best Go peer", peer, found), 1.0, false, peer, found, thr)
+			}
+			paired("p99 latency vs "+GoPeer, 1.0, true, gnet, gnetFound, func(r Run) float64 { return r.P99us })
+			add("allocations per message", MaxAllocsPerMsg, r.AllocsPerMsg.Median, true, r.AllocsPerMsg.N > 0)
 		case "mixed":
 			if r.Mode == "pinned" {
 				add("ping-pong p99 under firehoses / alone", MixedP99Ratio, r.P99Ratio.Median, true, r.P99Ratio.N > 0)
+				other := func(c string) bool { return c != Subject }
+				low, found := pick(rows, r, func(r Row) Stat { return r.P99Ratio }, other, true)
+				paired(named("p99 under firehoses / alone vs the lowest other contestant", low, found), 1.0, true,
+					low, found, func(r Run) float64 { return r.P99Ratio })
 			}
 		case "idle":
-			if r.Scenario == "idle-c10000" {
-				add("RSS KiB per idle connection", 0.3, r.RSSPerConnKiB.Median, true, r.RSSPerConnKiB.N > 0)
+			if r.Scenario == IdleTargetScenario {
+				add("RSS KiB per idle connection", MaxIdleRSSPerConnKiB, r.RSSPerConnKiB.Median, true, r.RSSPerConnKiB.N > 0)
 			}
 		}
 	}
