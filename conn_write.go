@@ -11,9 +11,14 @@ import (
 	"github.com/evloop/evloop/internal/socket"
 )
 
-// maxFlushRounds bounds one flush: a socket that keeps taking bytes must not
-// keep the loop from its other connections.
-const maxFlushRounds = 4
+// flushBudget bounds the bytes one flush offers the kernel. A loopback or
+// LAN socket's send buffer can take megabytes at once, and copying them in
+// one go would keep the loop from its other connections for milliseconds;
+// the rest waits for the next EPOLLOUT, one loop iteration later, as a
+// read waits for the next EPOLLIN after one read of at most the read
+// buffer. 256 KiB is a few tens of microseconds of copying, and large
+// enough that a bulk transfer pays one wake per 256 KiB.
+const flushBudget = 256 << 10
 
 func (c *conn) OutboundBuffered() int {
 	c.loopOnly("OutboundBuffered")
@@ -186,12 +191,11 @@ func (c *conn) Flush() error {
 	return c.flush()
 }
 
-// flush sends pending output, at most maxFlushRounds writev calls; the
-// watermarks, the interest set and a pending FIN follow from what is left.
-// Loop only.
+// flush sends pending output, at most flushBudget bytes; the watermarks,
+// the interest set and a pending FIN follow from what is left. Loop only.
 func (c *conn) flush() error {
-	for i := 0; i < maxFlushRounds && !c.outbound.IsEmpty(); i++ {
-		head, tail := c.outbound.Peek(-1)
+	for budget := flushBudget; budget > 0 && !c.outbound.IsEmpty(); {
+		head, tail := c.outbound.Peek(budget)
 		c.loop.pair[0], c.loop.pair[1] = head, tail
 		n, offered, err := c.writevOnce(c.loop.pair[:], 0)
 		c.loop.pair[0], c.loop.pair[1] = nil, nil
@@ -199,6 +203,7 @@ func (c *conn) flush() error {
 			return err
 		}
 		c.outbound.Discard(n)
+		budget -= n
 		if n < offered {
 			break
 		}
