@@ -248,6 +248,9 @@ func (b *bench) idle(m mode, s scenario, sv *running, addr string, r *results.Ru
 		return err
 	}
 	argv := taskset(m.loadCPUs, filepath.Join(b.cfg.bin, "holdconns"), "-addr", addr, "-conns", strconv.Itoa(s.conns))
+	if s.exchange {
+		argv = append(argv, "-exchange")
+	}
 	b.show(argv)
 	hold, err := b.ps.start("holdconns", argv, logPath, true)
 	if err != nil {

@@ -3,8 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/evloop/evloop/benchmarks/internal/results"
@@ -20,6 +23,29 @@ type firehoseResult struct {
 	Error     string  `json:"error"`
 }
 
+// idlePolicy prefixes the firehose's command so that it runs under
+// SCHED_IDLE: it gets only the CPU time nothing else wants, so it never
+// delays echoload on the core they share. Without that, the ping-pong p99
+// measured what the kernel's scheduler did to echoload (about twice the
+// p99 alone, for the C server as much as for any other), not what the
+// server did. Without chrt (util-linux) the firehose runs as usual, and the
+// runner says so once.
+func idlePolicy() []string {
+	chrtOnce.Do(func() {
+		if _, err := exec.LookPath("chrt"); err != nil {
+			fmt.Println("runner: chrt not found: the firehose runs at normal priority, and the mixed p99 includes the load CPU's contention")
+			return
+		}
+		chrtPrefix = []string{"chrt", "--idle", "0"}
+	})
+	return slices.Clone(chrtPrefix)
+}
+
+var (
+	chrtOnce   sync.Once
+	chrtPrefix []string
+)
+
 // mixed measures whether firehoses starve their neighbours: echoload's
 // s.conns ping-pong connections first alone, then, on the same server,
 // again while cmd/firehose pushes s.firehoses connections of
@@ -33,9 +59,10 @@ func (b *bench) mixed(m mode, s scenario, sv *running, addr string, r *results.R
 	}
 	r.MsgsPerSecAlone, r.P50AloneUs, r.P99AloneUs = alone.MsgsPerSec, alone.P50us, alone.P99us
 
-	argv := taskset(m.loadCPUs, filepath.Join(b.cfg.bin, "firehose"), "-addr", addr,
+	argv := append(idlePolicy(), filepath.Join(b.cfg.bin, "firehose"), "-addr", addr,
 		"-conns", strconv.Itoa(s.firehoses), "-size", strconv.Itoa(s.firehoseSize),
 		"-warmup", b.cfg.warmup.String(), "-duration", b.cfg.duration.String())
+	argv = taskset(m.loadCPUs, argv...)
 	b.show(argv)
 	fire, err := b.ps.start("firehose", argv, logPath, true)
 	if err != nil {

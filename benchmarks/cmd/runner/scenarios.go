@@ -45,6 +45,10 @@ type scenario struct {
 	firehoses, firehoseSize int
 	quick                   bool
 	full                    bool
+	// exchange: idle connections each make one request first
+	// (holdconns -exchange), so what a server keeps after serving a
+	// connection counts too.
+	exchange bool
 	// fullIfFiles leaves s out of the full set where the descriptor hard
 	// limit is too low for it (tooFewFiles); -scenario still asks for it.
 	fullIfFiles bool
@@ -70,6 +74,7 @@ var scenarios = []scenario{
 	{name: "mixed-c100-f4", kind: "mixed", conns: 100, size: 64, pipeline: 1, firehoses: 4, firehoseSize: 64 << 10, full: true},
 	{name: "idle-c1000", kind: "idle", conns: 1000, quick: true},
 	{name: "idle-c10000", kind: "idle", conns: 10000, full: true},
+	{name: "idle-c10000-x1", kind: "idle", conns: 10000, exchange: true, full: true},
 	// 19,000 fits a hard descriptor limit of 20,000 (tooFewFiles).
 	{name: "idle-c19000", kind: "idle", conns: 19000, full: true},
 	{name: "idle-c100000", kind: "idle", conns: 100000, full: true, fullIfFiles: true},

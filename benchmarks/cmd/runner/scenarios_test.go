@@ -19,7 +19,11 @@ func scenarioNamed(t *testing.T, name string) scenario {
 
 func TestIdleScenariosAreNamedAfterTheirConnections(t *testing.T) {
 	for _, s := range scenarios {
-		if s.kind == "idle" && s.name != fmt.Sprintf("idle-c%d", s.conns) {
+		want := fmt.Sprintf("idle-c%d", s.conns)
+		if s.exchange {
+			want += "-x1"
+		}
+		if s.kind == "idle" && s.name != want {
 			t.Errorf("scenario %s holds %d connections", s.name, s.conns)
 		}
 	}
@@ -52,7 +56,7 @@ func TestDescriptorLimit(t *testing.T) {
 		return n
 	}
 	got := strings.Join(names(chosen), ",")
-	if strings.Contains(got, "idle-c100000") || !strings.Contains(got, "idle-c10000,idle-c19000") || !strings.Contains(got, "echo-1KiB-c10000") {
+	if strings.Contains(got, "idle-c100000") || !strings.Contains(got, "idle-c10000,idle-c10000-x1,idle-c19000") || !strings.Contains(got, "echo-1KiB-c10000") {
 		t.Errorf("full set under %d: %s", limit, got)
 	}
 	if len(left) != 1 || left[0].Scenario != "idle-c100000" || left[0].Mode != "" ||
