@@ -264,3 +264,61 @@ func TestClientRoundTripZeroAlloc(t *testing.T) {
 		t.Errorf("the client's round trip allocates %.4f times per turn; the engine's measurement is unsound", per)
 	}
 }
+
+// tbDatagramAsyncEcho echoes each datagram through its DatagramPeer, as a
+// pool job's reply would go (here straight from the callback, so that only
+// the engine's path is counted).
+type tbDatagramAsyncEcho struct{ BaseHandler }
+
+func (tbDatagramAsyncEcho) OnTraffic(c Conn) Action {
+	b, _ := c.Next(-1)
+	if p, ok := DatagramPeerOf(c); ok {
+		_ = p.AsyncWrite(b, nil)
+	}
+	return None
+}
+
+// TestDatagramTurnZeroAlloc: once warm, a udp:// turn (recvmmsg, OnTraffic
+// through the reused datagram Conn, the reply queued and sent by sendmmsg)
+// allocates nothing, nor does a reply through DatagramPeer.AsyncWrite.
+func TestDatagramTurnZeroAlloc(t *testing.T) {
+	const msgSize, turns = 64, 4000
+	for _, tt := range []struct {
+		name string
+		h    EventHandler
+	}{{"write", echoHandler{}}, {"peer async write", tbDatagramAsyncEcho{}}} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startEngine(t, tt.h, "udp://127.0.0.1:0", WithLoops(1))
+			cl := udpClient(t, s.addr)
+			if err := cl.SetDeadline(time.Now().Add(time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			msg := bytes.Repeat([]byte{'d'}, msgSize)
+			got := make([]byte, 2*msgSize)
+			turn := func() error {
+				if _, err := cl.Write(msg); err != nil {
+					return err
+				}
+				n, err := cl.Read(got)
+				if err == nil && n != msgSize {
+					err = fmt.Errorf("a %d-byte reply to %d bytes", n, msgSize)
+				}
+				return err
+			}
+			for i := 0; i < 200; i++ {
+				if err := turn(); err != nil {
+					t.Fatalf("warm-up turn %d: %v", i, err)
+				}
+			}
+			mallocs, err := tbCountMallocs(turns, turn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			per := float64(mallocs) / float64(turns)
+			t.Logf("%d allocations in %d turns (%.4f per turn)", mallocs, turns, per)
+			if per >= 0.01 {
+				t.Errorf("%.4f allocations per datagram turn, want 0 (< 0.01)", per)
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@
 package evloop
 
 import (
+	"net/netip"
 	"runtime/debug"
 	"time"
 )
@@ -25,6 +26,24 @@ func (l *loop) traffic(c *conn) (a Action) {
 		defer l.recoverConn(c, "OnTraffic", &a)
 	}
 	return l.eng.handler.OnTraffic(c)
+}
+
+// datagram runs OnTraffic for one datagram through s's datagram Conn. A
+// panic in it is logged and counted, and the datagram is dropped: there is
+// no connection to close.
+func (l *loop) datagram(s *udpSock, peer netip.AddrPort, data []byte) (a Action) {
+	v := &s.view
+	v.begin(peer, data)
+	defer v.end()
+	if !l.eng.opts.propagatePanic {
+		defer func() {
+			if r := recover(); r != nil {
+				l.eng.recovered("OnTraffic", r, debug.Stack())
+				a = None
+			}
+		}()
+	}
+	return l.eng.handler.OnTraffic(v)
 }
 
 func (l *loop) onClose(c *conn, err error) (a Action) {
@@ -74,6 +93,19 @@ func (l *loop) callback(c *conn, cb AsyncCallback, err error) {
 	if !l.eng.opts.propagatePanic {
 		var a Action
 		defer l.recoverConn(c, "AsyncCallback", &a)
+	}
+	cb(c, err)
+}
+
+// datagramCallback runs an AsyncCallback for a datagram peer; a panic in
+// it is logged and counted (there is no connection to close).
+func (l *loop) datagramCallback(c Conn, cb AsyncCallback, err error) {
+	if !l.eng.opts.propagatePanic {
+		defer func() {
+			if r := recover(); r != nil {
+				l.eng.recovered("AsyncCallback", r, debug.Stack())
+			}
+		}()
 	}
 	cb(c, err)
 }

@@ -1,6 +1,7 @@
 // Package evloop is a reactor-style networking engine: a few event loops,
 // each one goroutine with its own epoll instance, serve tens of thousands of
-// TCP or Unix stream connections without a goroutine per connection.
+// TCP or Unix stream connections, and UDP datagrams in batches, without a
+// goroutine per connection.
 //
 // evloop runs on Linux only for now: on any other system the package does
 // not compile, and the build says so.
@@ -148,6 +149,39 @@
 //		c.SetReadDeadline(time.Now().Add(30 * time.Second)) // or close
 //		...
 //	}
+//
+// # Datagrams
+//
+// A "udp://host:port" address (also udp4, udp6) in Run or RunAddrs, beside
+// stream addresses or alone, gets one SO_REUSEPORT socket per loop on the
+// same port: the kernel spreads datagrams over the sockets by a hash of the
+// sender's address, so one peer's datagrams always reach the same loop, in
+// order, and many peers use every loop. A readable socket gets one
+// recvmmsg(2) of up to WithDatagramBatch datagrams (32) into its loop's
+// slots of WithDatagramSlot bytes (64 KiB); OnTraffic runs once per
+// datagram, and the replies written meanwhile leave with one sendmmsg(2)
+// at the end of the batch: two syscalls per batch instead of two per
+// datagram. A datagram larger than its slot is dropped, never delivered
+// cut, and counted (Stats.DatagramsTruncated).
+//
+// There are no connections: no OnOpen or OnClose, no deadlines or idle
+// timeout, nothing to close (Close, CloseWrite, Abort, CloseWithCallback,
+// Wake, Execute and the deadline setters return ErrNotStream), and
+// CountConnections does not count datagram peers. The Conn OnTraffic gets
+// is a view the socket reuses for every datagram, valid only inside the
+// callback: Write and AsyncWrite on it after the callback returns
+// ErrClosed. To reply later, take DatagramPeerOf(c) inside the callback:
+// that small value names the peer and its socket, and its AsyncWrite
+// sends a datagram to the peer from any goroutine. Context and SetContext
+// hold a value for the current datagram only. PauseReading and
+// ResumeReading pause the whole socket (from any goroutine, also after the
+// callback): datagrams then wait in the kernel's receive buffer, and are
+// lost when it overflows, as UDP is. Replies the kernel cannot take yet
+// (EAGAIN) wait in the socket's queue for EPOLLOUT, up to
+// WithOutboundLimit bytes; beyond it, and when the engine stops with
+// replies still queued, they are dropped and counted
+// (Stats.DatagramsDropped). Stop stops reading the sockets first and lets
+// queued replies go out during its drain.
 //
 // # Memory
 //

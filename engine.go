@@ -23,11 +23,12 @@ import (
 // after a requested stop (Engine.Stop, a Shutdown action, or the end of
 // RunContext's ctx), the error otherwise: a listener that could not be
 // opened, a poller failure, or the *PanicError of a panic in OnBoot. addr is
-// "tcp://host:port" (also tcp4, tcp6), "unix:///path", or "host:port" for
+// "tcp://host:port" (also tcp4, tcp6), "unix:///path", "udp://host:port"
+// (also udp4, udp6; see Datagrams in the package doc), or "host:port" for
 // tcp. An address Run cannot listen on fails it with a *net.OpError (Op
 // "listen"), as net.Listen would; an errno stays reachable with errors.Is,
-// and ErrUnsupportedNetwork marks udp and other networks evloop does not
-// serve. Run blocks; OnBoot receives the Engine that stops it.
+// and ErrUnsupportedNetwork marks unixgram and other networks evloop does
+// not serve. Run blocks; OnBoot receives the Engine that stops it.
 func Run(handler EventHandler, addr string, opts ...Option) error {
 	return RunAddrs(handler, []string{addr}, opts...)
 }
@@ -169,6 +170,15 @@ type Stats struct {
 	Panics uint64
 	// InboundFull counts connections closed with ErrInboundFull.
 	InboundFull uint64
+
+	// Datagrams of udp:// sockets. DatagramsIn counts those delivered to
+	// OnTraffic, DatagramsOut those the kernel took. DatagramsTruncated
+	// counts datagrams larger than WithDatagramSlot, dropped unseen.
+	// DatagramsDropped counts replies that were not sent: refused before
+	// queuing (the queue at WithOutboundLimit, too large, an unreachable
+	// address family), refused by the kernel, or still queued when the
+	// engine stopped.
+	DatagramsIn, DatagramsOut, DatagramsTruncated, DatagramsDropped uint64
 }
 
 // Stats returns the engine's counters (zero for the zero Engine). Any
@@ -178,12 +188,19 @@ func (eng Engine) Stats() Stats {
 	if e == nil {
 		return Stats{}
 	}
-	return Stats{
+	st := Stats{
 		Accepted:       e.accepted.Load(),
 		AcceptBackoffs: e.acceptBackoffs.Load(),
 		Panics:         e.panics.Load(),
 		InboundFull:    e.inboundFull.Load(),
 	}
+	for _, s := range e.udps {
+		st.DatagramsIn += s.received.Load()
+		st.DatagramsOut += s.sent.Load()
+		st.DatagramsTruncated += s.truncated.Load()
+		st.DatagramsDropped += s.dropped.Load()
+	}
+	return st
 }
 
 type engine struct {
@@ -195,6 +212,7 @@ type engine struct {
 	loops    []*loop
 	acceptor *acceptor
 	lns      []*listener // every listener, for closing at the end
+	udps     []*udpSock  // every datagram socket, for Stats; immutable once serving
 	addrs    []net.Addr
 	pool     *ants.Pool
 	ownPool  bool
@@ -245,8 +263,14 @@ func newEngine(handler EventHandler, addrs []string, o options) (_ *engine, err 
 		if err != nil {
 			return nil, listenError("", err)
 		}
+		if isDatagram(network) {
+			if err := e.listenDatagrams(network, address); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if !socket.IsStream(network) {
-			return nil, listenError(network, fmt.Errorf("%w %q (evloop serves tcp and unix streams)", ErrUnsupportedNetwork, addr))
+			return nil, listenError(network, fmt.Errorf("%w %q (evloop serves tcp and unix streams, and udp datagrams)", ErrUnsupportedNetwork, addr))
 		}
 		if o.reusePort && network != "unix" {
 			if err := e.listenPerLoop(network, address); err != nil {

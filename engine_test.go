@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -221,6 +222,11 @@ func tbRunToEnd(tb testing.TB, addr string, opts ...Option) (booted bool, err er
 // TestRunRejectsAddresses: addresses that cannot be served fail Run without
 // booting and without leaking descriptors.
 func TestRunRejectsAddresses(t *testing.T) {
+	busyUDP, err := net.ListenPacket("udp", "127.0.0.1:0") // without SO_REUSEPORT
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busyUDP.Close()
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -231,9 +237,8 @@ func TestRunRejectsAddresses(t *testing.T) {
 		addr    string
 		wantErr error // nil: any error
 	}{
-		{name: "udp", addr: "udp://127.0.0.1:0", wantErr: ErrUnsupportedNetwork},
-		{name: "udp4", addr: "udp4://127.0.0.1:0", wantErr: ErrUnsupportedNetwork},
-		{name: "udp6", addr: "udp6://[::1]:0", wantErr: ErrUnsupportedNetwork},
+		{name: "unixgram", addr: "unixgram://" + filepath.Join(t.TempDir(), "g.sock"), wantErr: ErrUnsupportedNetwork},
+		{name: "udp address in use", addr: "udp://" + busyUDP.LocalAddr().String(), wantErr: syscall.EADDRINUSE},
 		{name: "missing port", addr: "tcp://127.0.0.1"},
 		{name: "unknown scheme", addr: "http://127.0.0.1:80"},
 		{name: "empty", addr: ""},

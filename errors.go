@@ -17,9 +17,14 @@ var (
 	// ErrEngineStopped: the engine is stopping or stopped.
 	ErrEngineStopped = errors.New("evloop: engine stopped")
 	// ErrUnsupportedNetwork: the address names a network the engine cannot
-	// serve (evloop serves tcp, tcp4, tcp6 and unix streams; udp, udp4,
-	// udp6, unixgram and unixpacket are recognised and refused).
+	// serve (evloop serves tcp, tcp4, tcp6 and unix streams and udp, udp4
+	// and udp6 datagrams; unixgram and unixpacket are recognised and
+	// refused).
 	ErrUnsupportedNetwork = errors.New("evloop: unsupported network")
+	// ErrNotStream: the call needs a connection, and the Conn stands for a
+	// datagram of a udp:// socket (see DatagramPeerOf): it cannot be
+	// closed, woken, ordered with Execute or given deadlines.
+	ErrNotStream = errors.New("evloop: not a stream connection: a datagram Conn has no connection to close, wake or time")
 	// ErrShortBuffer: Peek or Next asked for more bytes than are buffered;
 	// the call returned what there is. It also matches io.ErrShortBuffer
 	// with errors.Is, as handlers written for gnet expect.

@@ -23,6 +23,11 @@ import (
 // errors.Is through an *os.SyscallError naming the syscall, and no text
 // names an internal package.
 func TestErrorShapeRun(t *testing.T) {
+	busyUDP, err := net.ListenPacket("udp", "127.0.0.1:0") // without SO_REUSEPORT
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busyUDP.Close()
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +57,10 @@ func TestErrorShapeRun(t *testing.T) {
 		{name: "named port", addr: "127.0.0.1:http"},
 		{name: "ipv6 without brackets", addr: "tcp://::1:80"},
 		{name: "empty unix path", addr: "unix://"},
-		{name: "udp", addr: "udp://127.0.0.1:0", net: "udp", is: ErrUnsupportedNetwork},
+		{
+			name: "udp address in use", addr: "udp://" + busyUDP.LocalAddr().String(),
+			net: "udp", addrStr: busyUDP.LocalAddr().String(), is: syscall.EADDRINUSE, syscall: "bind",
+		},
 		{name: "unixgram", addr: "unixgram://" + filepath.Join(t.TempDir(), "g.sock"), net: "unixgram", is: ErrUnsupportedNetwork},
 		{name: "unixpacket", addr: "unixpacket://" + filepath.Join(t.TempDir(), "p.sock"), net: "unixpacket", is: ErrUnsupportedNetwork},
 		{

@@ -56,6 +56,9 @@ type loop struct {
 	errs               map[*conn]error // why each failed connection failed
 	due                []*conn         // connections owed an OnWritable
 	lns                []*listener     // this loop's own listeners (reuseport mode)
+	udps               []*udpSock      // this loop's datagram sockets
+	dgram              *dgramBuf       // their receive slots and syscall arguments
+	dirty              []*udpSock      // datagram sockets with replies queued outside a batch
 
 	timers timerHeap // deadlines, timers, back-offs, the tick
 	now    int64     // the engine's clock, read once per iteration (tock)
@@ -119,6 +122,9 @@ func (l *loop) run() (err error) {
 			l.q.Drain(l)
 		}
 		l.runTimers()
+		if len(l.dirty) > 0 {
+			l.flushDirty()
+		}
 	}
 	return nil
 }
@@ -146,6 +152,7 @@ func (l *loop) pace(woken bool) {
 func (l *loop) exit() {
 	l.closeListeners()
 	l.closeAll()
+	l.closeDatagrams()
 	l.q.Close()
 	l.q.Pending(l.drop)
 	l.afterDispatch()
@@ -160,6 +167,8 @@ func (l *loop) OnEvent(ev poller.Event) {
 		if ln := findListener(l.lns, ev.FD); ln != nil {
 			ln.acceptReady(l.poller, l.eng, l)
 			l.pauseListener(ln) // if accepting must back off
+		} else if s := findDatagram(l.udps, ev.FD); s != nil {
+			l.datagramEvent(s, ev)
 		}
 		return
 	}

@@ -64,6 +64,12 @@ type EventHandler interface {
 	// OnTraffic runs when bytes arrived (or when Conn.Wake asked for it).
 	// The bytes are read with c.Peek/Next/Read; whatever is left unread
 	// stays buffered for the next OnTraffic.
+	//
+	// For a udp:// socket it runs once per datagram, with a datagram Conn:
+	// c.Next(-1) is the whole datagram, RemoteAddr its sender, and each
+	// Write a reply datagram to that sender. What is left unread is
+	// dropped, and the returned Action is ignored except Shutdown. See
+	// "Datagrams" in the package doc.
 	OnTraffic(c Conn) Action
 	// OnTick runs on loop 0's goroutine when the engine was started
 	// WithTicker(true): first right after boot, then after each returned

@@ -67,6 +67,8 @@ type options struct {
 	stopTimeout    time.Duration
 	execPause      bool
 	idleTimeout    time.Duration
+	dgramSlot      int
+	dgramBatch     int
 }
 
 // Defaults, documented where they are declared.
@@ -106,6 +108,8 @@ func defaultOptions() options {
 		inLimit:        DefaultInboundLimit,
 		linger:         DefaultLinger,
 		stopTimeout:    DefaultStopTimeout,
+		dgramSlot:      DefaultDatagramSlot,
+		dgramBatch:     DefaultDatagramBatch,
 	}
 }
 
@@ -143,6 +147,11 @@ func (o *options) normalize() error {
 		return fmt.Errorf("%w: idle timeout must not be negative, got %v", ErrInvalidOption, o.idleTimeout)
 	case o.stopTimeout <= 0:
 		return fmt.Errorf("%w: stop timeout must be positive, got %v", ErrInvalidOption, o.stopTimeout)
+	case o.dgramSlot < minDatagramSlot || o.dgramSlot > DefaultDatagramSlot:
+		return fmt.Errorf("%w: datagram slot must be between %d and %d bytes, got %d",
+			ErrInvalidOption, minDatagramSlot, DefaultDatagramSlot, o.dgramSlot)
+	case o.dgramBatch < 1 || o.dgramBatch > maxDatagramBatch:
+		return fmt.Errorf("%w: datagram batch must be between 1 and %d, got %d", ErrInvalidOption, maxDatagramBatch, o.dgramBatch)
 	case o.outLimit > maxOutboundLimit:
 		return fmt.Errorf("%w: outbound limit must be at most %d, got %d", ErrInvalidOption, maxOutboundLimit, o.outLimit)
 	}
@@ -204,12 +213,15 @@ const (
 // Unix-socket connections are left alone.
 func WithTCPKeepAlive(d time.Duration) Option { return func(o *options) { o.keepAlive = d } }
 
-// WithSocketRecvBuffer sets SO_RCVBUF on accepted connections (default 0:
-// the kernel's autotuning).
+// WithSocketRecvBuffer sets SO_RCVBUF on accepted connections and on udp://
+// sockets (default 0: the kernel's autotuning, or for datagrams its
+// net.core.rmem_default). A UDP server that must ride out bursts wants a
+// few MiB: datagrams that arrive while the receive buffer is full are lost.
+// The kernel caps the value at net.core.rmem_max.
 func WithSocketRecvBuffer(n int) Option { return func(o *options) { o.recvBuffer = n } }
 
-// WithSocketSendBuffer sets SO_SNDBUF on accepted connections (default 0:
-// the kernel's autotuning).
+// WithSocketSendBuffer sets SO_SNDBUF on accepted connections and on udp://
+// sockets (default 0: the kernel's autotuning or default).
 func WithSocketSendBuffer(n int) Option { return func(o *options) { o.sendBuffer = n } }
 
 // WithBacklog sets the listen backlog (default 0: the system's somaxconn).
@@ -311,3 +323,23 @@ func WithExecutePause(on bool) Option { return func(o *options) { o.execPause = 
 // pending output (default DefaultLinger); after that it is closed with
 // ErrLingerTimeout and the rest is dropped.
 func WithLinger(d time.Duration) Option { return func(o *options) { o.linger = d } }
+
+// Bounds of the datagram options.
+const (
+	minDatagramSlot  = 64
+	maxDatagramBatch = 1024 // the kernel's UIO_MAXIOV, the most sendmmsg takes
+)
+
+// WithDatagramSlot sets the size of each slot of a loop's datagram buffer:
+// the largest datagram a udp:// socket delivers. A larger one is dropped,
+// never delivered cut, and counted in Stats.DatagramsTruncated. Default
+// DefaultDatagramSlot (64 KiB: any UDP datagram); at least 64. A loop with
+// datagram sockets holds WithDatagramBatch slots, touched as datagrams
+// fill them.
+func WithDatagramSlot(n int) Option { return func(o *options) { o.dgramSlot = n } }
+
+// WithDatagramBatch sets how many datagrams one recvmmsg(2) reads and one
+// sendmmsg(2) sends at most (default DefaultDatagramBatch, 32; 1 to 1024).
+// A batch's OnTraffic calls run back to back, and the replies they write
+// leave together at its end.
+func WithDatagramBatch(n int) Option { return func(o *options) { o.dgramBatch = n } }

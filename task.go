@@ -18,6 +18,7 @@ type task struct {
 	fd   int32 // taskRegister: the accepted fd
 	conn *conn // connection tasks: identity is the pointer, never the fd
 	ln   *listener
+	dg   *udpSock // datagram tasks: the socket
 	peer netip.AddrPort
 	bb   *bytebufferpool.ByteBuffer // taskWrite: the bytes, owned by the task
 	cb   AsyncCallback
@@ -35,6 +36,7 @@ type taskKind uint8
 const (
 	taskRegister      taskKind = iota + 1 // serve an fd accepted by the acceptor
 	taskWrite                             // AsyncWrite, AsyncWritev
+	taskSendTo                            // DatagramPeer.AsyncWrite
 	taskWake                              // Conn.Wake
 	taskClose                             // Conn.Close, a pool job's panic
 	taskCloseWrite                        // Conn.CloseWrite
@@ -54,8 +56,11 @@ const (
 // buffer and its reservation, or the accepted fd nobody will serve.
 func (t *task) release() {
 	if t.bb != nil {
-		if t.kind == taskWrite {
+		switch t.kind {
+		case taskWrite:
 			t.conn.asyncQueued.Add(-int32(len(t.bb.B))) // see conn.reserveAsync
+		case taskSendTo:
+			t.dg.asyncQueued.Add(-int64(len(t.bb.B)))
 		}
 		bytebufferpool.Put(t.bb)
 		t.bb = nil
@@ -97,6 +102,8 @@ func (l *loop) RunTask(t *task) {
 		bytebufferpool.Put(t.bb)
 		t.bb = nil
 		l.callback(c, t.cb, err)
+	case taskSendTo:
+		l.sendTo(t)
 	case taskWake:
 		if c.state != connOpen {
 			l.callback(c, t.cb, ErrClosed)
@@ -116,6 +123,10 @@ func (l *loop) RunTask(t *task) {
 			c.setPaused(pausePool, t.kind == taskPoolPause)
 		}
 	case taskCloseWrite, taskAbort, taskPause, taskResume:
+		if t.dg != nil {
+			t.dg.pause(t.kind == taskPause) // a datagram socket's
+			break
+		}
 		if c.state != connOpen {
 			l.callback(c, t.cb, ErrClosed)
 			break
@@ -137,11 +148,13 @@ func (l *loop) RunTask(t *task) {
 		}
 	case taskStopAccepting:
 		l.closeListeners()
+		l.stopDatagrams()
 	case taskProbe:
-		t.reply <- !l.flushing() && l.q.Len() == 0
+		t.reply <- !l.flushing() && !l.datagramsPending() && l.q.Len() == 0
 	case taskShutdown:
 		l.closeListeners()
 		l.closeAll()
+		l.closeDatagrams()
 		l.exiting = true
 	}
 	l.afterDispatch()
@@ -163,5 +176,8 @@ func (l *loop) drop(t *task) {
 	}
 	if t.conn != nil {
 		l.callback(t.conn, t.cb, ErrClosed)
+	}
+	if t.dg != nil && t.cb != nil {
+		t.dg.withPeer(t.peer, func(c Conn) { l.datagramCallback(c, t.cb, ErrClosed) })
 	}
 }

@@ -5,11 +5,14 @@
 //	go run ./examples/echo -reuseport
 //	go run ./examples/echo -blocking
 //	go run ./examples/echo -idle-timeout 30s
+//	go run ./examples/echo -addr udp://127.0.0.1:9000
 //
 // With -blocking, the echo is done by the engine's goroutine pool, the way a
 // handler runs work that blocks (a database call, a file read) without
 // stalling its loop. With -idle-timeout, a connection that has neither
 // received nor sent a byte for that long is closed (by default none is).
+// On a udp:// address every datagram comes back to its sender as one
+// datagram (nc -u 127.0.0.1 9000 talks to it).
 // SIGINT or SIGTERM stops it gracefully; a second signal kills it.
 package main
 
@@ -53,7 +56,7 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 	fs := flag.NewFlagSet("echo", flag.ContinueOnError)
 	fs.SetOutput(output)
 	var cfg config
-	fs.StringVar(&cfg.addr, "addr", "tcp://127.0.0.1:9000", "address to listen on: tcp://host:port, host:port or unix:///path")
+	fs.StringVar(&cfg.addr, "addr", "tcp://127.0.0.1:9000", "address to listen on: tcp://host:port, host:port, unix:///path or udp://host:port")
 	fs.IntVar(&cfg.loops, "loops", runtime.GOMAXPROCS(0), "number of event loops")
 	fs.BoolVar(&cfg.reusePort, "reuseport", false, "give every loop its own SO_REUSEPORT listener instead of one acceptor")
 	fs.BoolVar(&cfg.blocking, "blocking", false, "echo from the engine's goroutine pool instead of the event loop")

@@ -92,9 +92,19 @@ func (h *echoHandler) OnReadClosed(c evloop.Conn) evloop.Action {
 	return evloop.None
 }
 
-// OnTraffic echoes everything received.
+// OnTraffic echoes everything received: on a stream, the bytes; on a
+// udp:// socket, each datagram as one reply datagram to its sender.
 func (h *echoHandler) OnTraffic(c evloop.Conn) evloop.Action {
 	in, _ := c.Next(-1)
+	if peer, ok := evloop.DatagramPeerOf(c); ok && h.blocking {
+		// A datagram has no connection, hence no relay: each one is its
+		// own job, and replies may leave in any order, as UDP allows.
+		// The copy: in is a view of the loop's buffer, dead after
+		// OnTraffic; peer stays valid.
+		msg := append([]byte(nil), in...)
+		_ = c.Submit(func() { _ = peer.AsyncWrite(msg, nil) })
+		return evloop.None
+	}
 	if h.blocking {
 		r, ok := c.Context().(*relay)
 		if !ok {

@@ -269,3 +269,41 @@ func TestEchoAfterClientFIN(t *testing.T) {
 		})
 	}
 }
+
+// TestEchoUDP: on a udp:// address every datagram comes back whole to its
+// sender, from the loop and from the pool.
+func TestEchoUDP(t *testing.T) {
+	for _, blocking := range []bool{false, true} {
+		t.Run(fmt.Sprintf("blocking=%v", blocking), func(t *testing.T) {
+			srv := startServer(t, config{addr: "udp://127.0.0.1:0", loops: 2, blocking: blocking})
+			var clients []net.Conn
+			for range 8 {
+				c, err := net.Dial("udp", srv.Addr.String())
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				clients = append(clients, c)
+			}
+			buf := make([]byte, 70000)
+			for i, c := range clients {
+				for _, n := range []int{1, 100, 1400, 9000, 65000} {
+					msg := bytes.Repeat([]byte{byte(i + n)}, n)
+					var got []byte
+					for attempt := 0; attempt < 2 && got == nil; attempt++ { // loopback may drop one
+						if _, err := c.Write(msg); err != nil {
+							t.Fatal(err)
+						}
+						_ = c.SetReadDeadline(time.Now().Add(time.Second))
+						if m, err := c.Read(buf); err == nil {
+							got = buf[:m]
+						}
+					}
+					if !bytes.Equal(got, msg) {
+						t.Fatalf("client %d: a %d-byte datagram came back as %d bytes", i, n, len(got))
+					}
+				}
+			}
+		})
+	}
+}

@@ -30,6 +30,13 @@ var (
 	// Writev calls it.
 	WritevFunc func(fd int, bufs [][]byte) (int, error) = writev
 
+	// RecvmmsgFunc is recvmmsg(2) with MSG_DONTWAIT. Recvmmsg calls it.
+	RecvmmsgFunc func(fd int, msgs []Mmsghdr) (int, error) = rawRecvmmsg
+
+	// SendmmsgFunc is sendmmsg(2) with MSG_DONTWAIT|MSG_NOSIGNAL. Sendmmsg
+	// calls it.
+	SendmmsgFunc func(fd int, msgs []Mmsghdr) (int, error) = rawSendmmsg
+
 	// CloseFunc is close(2). Close and Listener.Close call it, and Listen
 	// calls it to release a socket after a failure.
 	CloseFunc func(fd int) error = unix.Close
