@@ -420,3 +420,44 @@ func TestUDPIPv6(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// slowPoolReply answers each datagram from the pool after delay.
+type slowPoolReply struct {
+	BaseHandler
+	delay time.Duration
+	got   chan struct{}
+}
+
+func (h *slowPoolReply) OnTraffic(c Conn) Action {
+	b, _ := c.Next(-1)
+	msg := bytes.Clone(b)
+	peer, _ := DatagramPeerOf(c)
+	_ = c.Submit(func() {
+		time.Sleep(h.delay)
+		_ = peer.AsyncWrite(msg, nil)
+	})
+	h.got <- struct{}{}
+	return None
+}
+
+// TestUDPStopDrainsReplies: Stop stops reading the datagram sockets, waits
+// for the pool job that replies, and sends its reply before closing them.
+func TestUDPStopDrainsReplies(t *testing.T) {
+	h := &slowPoolReply{delay: 100 * time.Millisecond, got: make(chan struct{}, 1)}
+	s := startEngine(t, h, "udp://127.0.0.1:0", WithLoops(2))
+	c := udpClient(t, s.addr)
+	if _, err := c.Write([]byte("late reply")); err != nil {
+		t.Fatal(err)
+	}
+	tbRecv(t, h.got, 5*time.Second, "the datagram")
+	s.stop(t)
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 64)
+	n, err := c.Read(buf)
+	if err != nil || string(buf[:n]) != "late reply" {
+		t.Fatalf("reply after Stop = %q, %v; want the pool job's reply", buf[:n], err)
+	}
+	if st := s.eng.Stats(); st.DatagramsOut != 1 || st.DatagramsDropped != 0 {
+		t.Fatalf("stats %+v: want the reply out, none dropped", st)
+	}
+}
