@@ -170,7 +170,11 @@
 // CountConnections does not count datagram peers. The Conn OnTraffic gets
 // is a view the socket reuses for every datagram, valid only inside the
 // callback: Write and AsyncWrite on it after the callback returns
-// ErrClosed. To reply later, take DatagramPeerOf(c) inside the callback:
+// ErrClosed. A Write that cannot become a datagram sends nothing and
+// returns an error, counted in Stats.DatagramsDropped: ErrOutboundFull
+// when the socket's queue is at WithOutboundLimit, an error matching
+// unix.EMSGSIZE above 65,527 bytes, and one matching unix.EAFNOSUPPORT
+// for an IPv6 peer of an IPv4 socket. To reply later, take DatagramPeerOf(c) inside the callback:
 // that small value names the peer and its socket, and its AsyncWrite
 // sends a datagram to the peer from any goroutine. Context and SetContext
 // hold a value for the current datagram only. PauseReading and
