@@ -9,6 +9,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -459,5 +460,27 @@ func TestUDPStopDrainsReplies(t *testing.T) {
 	}
 	if st := s.eng.Stats(); st.DatagramsOut != 1 || st.DatagramsDropped != 0 {
 		t.Fatalf("stats %+v: want the reply out, none dropped", st)
+	}
+}
+
+// TestUDPWriteTooLarge: a reply larger than a UDP datagram can carry is
+// refused at Write with an error matching EMSGSIZE, and counted.
+func TestUDPWriteTooLarge(t *testing.T) {
+	errs := make(chan error, 1)
+	h := &tbHandler{traffic: func(c Conn) Action {
+		_, err := c.Write(make([]byte, 70000))
+		errs <- err
+		return None
+	}}
+	s := startEngine(t, h, "udp://127.0.0.1:0", WithLoops(1))
+	c := udpClient(t, s.addr)
+	if _, err := c.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := tbRecv(t, errs, 5*time.Second, "the Write's error"); !errors.Is(err, syscall.EMSGSIZE) {
+		t.Fatalf("Write of 70,000 bytes: %v, want EMSGSIZE", err)
+	}
+	if st := s.eng.Stats(); st.DatagramsDropped != 1 || st.DatagramsOut != 0 {
+		t.Fatalf("stats %+v: want 1 dropped, none out", st)
 	}
 }
