@@ -164,26 +164,33 @@ func TestEchoTurnZeroAlloc(t *testing.T) {
 				_, err := io.ReadFull(cl, got)
 				return err
 			}
-			for i := 0; i < 200; i++ { // warm up: pools, rings, scratch
-				if err := turn(); err != nil {
-					t.Fatalf("warm-up turn %d: %v", i, err)
-				}
-			}
-			mallocs, err := tbCountMallocs(turns, turn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			per := float64(mallocs) / float64(turns)
-			t.Logf("%d allocations in %d turns (%.4f per turn)", mallocs, turns, per)
-			if per >= 0.01 {
-				t.Errorf("%.4f allocations per echo turn, want 0 (< 0.01)", per)
-			}
+			tbZeroAllocTurns(t, turns, turn, "echo turn")
 			if tt.premise != nil {
 				if err := tt.premise(200 + turns); err != nil {
 					t.Error(err)
 				}
 			}
 		})
+	}
+}
+
+// tbZeroAllocTurns warms up with 200 turns (pools, rings, scratch), then
+// fails the test unless n more turns allocate less than once per hundred.
+func tbZeroAllocTurns(t *testing.T, n int, turn func() error, what string) {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		if err := turn(); err != nil {
+			t.Fatalf("warm-up turn %d: %v", i, err)
+		}
+	}
+	mallocs, err := tbCountMallocs(n, turn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := float64(mallocs) / float64(n)
+	t.Logf("%d allocations in %d turns (%.4f per turn)", mallocs, n, per)
+	if per >= 0.01 {
+		t.Errorf("%.4f allocations per %s, want 0 (< 0.01)", per, what)
 	}
 }
 
@@ -305,20 +312,7 @@ func TestDatagramTurnZeroAlloc(t *testing.T) {
 				}
 				return err
 			}
-			for i := 0; i < 200; i++ {
-				if err := turn(); err != nil {
-					t.Fatalf("warm-up turn %d: %v", i, err)
-				}
-			}
-			mallocs, err := tbCountMallocs(turns, turn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			per := float64(mallocs) / float64(turns)
-			t.Logf("%d allocations in %d turns (%.4f per turn)", mallocs, turns, per)
-			if per >= 0.01 {
-				t.Errorf("%.4f allocations per datagram turn, want 0 (< 0.01)", per)
-			}
+			tbZeroAllocTurns(t, turns, turn, "datagram turn")
 		})
 	}
 }

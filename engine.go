@@ -300,8 +300,21 @@ func newEngine(handler EventHandler, addrs []string, o options) (_ *engine, err 
 }
 
 // listenPerLoop gives every loop its own SO_REUSEPORT listener on one
-// address. The first bind resolves an ephemeral port; the others bind to it.
+// address.
 func (e *engine) listenPerLoop(network, address string) error {
+	return e.bindPerLoop(network, address, func(l *loop, ln *listener) error {
+		if err := l.poller.Add(ln.fd, listenerGen, poller.Readable); err != nil {
+			return err
+		}
+		l.lns = append(l.lns, ln)
+		return nil
+	})
+}
+
+// bindPerLoop binds one SO_REUSEPORT socket per loop on address and hands
+// each to adopt. The first bind resolves an ephemeral port; the others
+// bind to it.
+func (e *engine) bindPerLoop(network, address string, adopt func(l *loop, ln *listener) error) error {
 	for i, l := range e.loops {
 		ln, err := e.listen(network, address, true)
 		if err != nil {
@@ -311,10 +324,9 @@ func (e *engine) listenPerLoop(network, address string) error {
 			address = ln.addr.String()
 			e.addrs = append(e.addrs, ln.addr)
 		}
-		if err := l.poller.Add(ln.fd, listenerGen, poller.Readable); err != nil {
+		if err := adopt(l, ln); err != nil {
 			return err
 		}
-		l.lns = append(l.lns, ln)
 	}
 	return nil
 }

@@ -127,23 +127,15 @@ func newDgramBuf(slot, batch int) *dgramBuf {
 }
 
 // listenDatagrams gives every loop its own SO_REUSEPORT socket on address.
-// The first bind resolves an ephemeral port; the others bind to it.
 func (e *engine) listenDatagrams(network, address string) error {
-	for i, l := range e.loops {
-		ln, err := e.listen(network, address, true)
-		if err != nil {
-			return err
-		}
-		if i == 0 {
-			address = ln.addr.String()
-			e.addrs = append(e.addrs, ln.addr)
-		}
+	return e.bindPerLoop(network, address, func(l *loop, ln *listener) error {
 		if err := e.bufferSizes(ln.fd); err != nil {
 			return listenError(network, &net.OpError{Op: "listen", Net: network, Addr: ln.addr, Err: err})
 		}
 		family, err := unix.GetsockoptInt(ln.fd, unix.SOL_SOCKET, unix.SO_DOMAIN)
 		if err != nil {
-			return listenError(network, &net.OpError{Op: "listen", Net: network, Addr: ln.addr, Err: err})
+			return listenError(network, &net.OpError{Op: "listen", Net: network, Addr: ln.addr,
+				Err: os.NewSyscallError("getsockopt", err)})
 		}
 		s := &udpSock{ln: ln, fd: ln.fd, family: family, loop: l, interest: poller.Readable}
 		s.view.s = s
@@ -155,8 +147,8 @@ func (e *engine) listenDatagrams(network, address string) error {
 		}
 		l.udps = append(l.udps, s)
 		e.udps = append(e.udps, s)
-	}
-	return nil
+		return nil
+	})
 }
 
 // isDatagram reports whether network is one the engine serves with

@@ -5,7 +5,6 @@ package socket
 import (
 	"encoding/binary"
 	"net/netip"
-	"strconv"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -59,14 +58,7 @@ func rawToAddrPort(rsa *unix.RawSockaddrAny) netip.AddrPort {
 		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), portOf(sa.Port))
 	case unix.AF_INET6:
 		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(rsa))
-		ip := netip.AddrFrom16(sa.Addr)
-		if ip.Is4In6() {
-			return netip.AddrPortFrom(ip.Unmap(), portOf(sa.Port))
-		}
-		if sa.Scope_id != 0 {
-			ip = ip.WithZone(strconv.FormatUint(uint64(sa.Scope_id), 10))
-		}
-		return netip.AddrPortFrom(ip, portOf(sa.Port))
+		return inet6AddrPort(sa.Addr, portOf(sa.Port), sa.Scope_id)
 	}
 	return netip.AddrPort{}
 }

@@ -27,16 +27,22 @@ func SockaddrToAddrPort(sa unix.Sockaddr) netip.AddrPort {
 	case *unix.SockaddrInet4:
 		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port))
 	case *unix.SockaddrInet6:
-		ip := netip.AddrFrom16(sa.Addr)
-		if ip.Is4In6() {
-			return netip.AddrPortFrom(ip.Unmap(), uint16(sa.Port))
-		}
-		if sa.ZoneId != 0 {
-			ip = ip.WithZone(strconv.FormatUint(uint64(sa.ZoneId), 10))
-		}
-		return netip.AddrPortFrom(ip, uint16(sa.Port))
+		return inet6AddrPort(sa.Addr, uint16(sa.Port), sa.ZoneId)
 	}
 	return netip.AddrPort{}
+}
+
+// inet6AddrPort builds the AddrPort of an AF_INET6 address: a v4-mapped one
+// as plain IPv4, a non-zero scope as a numeric zone.
+func inet6AddrPort(addr [16]byte, port uint16, scope uint32) netip.AddrPort {
+	ip := netip.AddrFrom16(addr)
+	if ip.Is4In6() {
+		return netip.AddrPortFrom(ip.Unmap(), port)
+	}
+	if scope != 0 {
+		ip = ip.WithZone(strconv.FormatUint(uint64(scope), 10))
+	}
+	return netip.AddrPortFrom(ip, port)
 }
 
 // AddrPortToNetAddr returns a new *net.TCPAddr for tcp, tcp4 and tcp6, a new
