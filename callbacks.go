@@ -14,6 +14,10 @@ import (
 // WithPanicPropagation it is left to crash the process.
 
 func (l *loop) open(c *conn) (out []byte, a Action) {
+	l.begin(actOnOpen, c)
+	if l.timing {
+		defer l.timed(l.eng.clock())
+	}
 	if !l.eng.opts.propagatePanic {
 		defer l.recoverConn(c, "OnOpen", &a)
 	}
@@ -21,6 +25,10 @@ func (l *loop) open(c *conn) (out []byte, a Action) {
 }
 
 func (l *loop) traffic(c *conn) (a Action) {
+	l.begin(actOnTraffic, c)
+	if l.timing {
+		defer l.timed(l.eng.clock())
+	}
 	defer l.endTraffic(c, c.InboundBuffered())
 	if !l.eng.opts.propagatePanic {
 		defer l.recoverConn(c, "OnTraffic", &a)
@@ -32,13 +40,17 @@ func (l *loop) traffic(c *conn) (a Action) {
 // panic in it is logged and counted, and the datagram is dropped: there is
 // no connection to close.
 func (l *loop) datagram(s *udpSock, peer netip.AddrPort, data []byte) (a Action) {
+	l.begin(actDatagram, nil)
+	if l.timing {
+		defer l.timed(l.eng.clock())
+	}
 	v := &s.view
 	v.begin(peer, data)
 	defer v.end()
 	if !l.eng.opts.propagatePanic {
 		defer func() {
 			if r := recover(); r != nil {
-				l.eng.recovered("OnTraffic", r, debug.Stack())
+				l.recovered("OnTraffic", r, debug.Stack())
 				a = None
 			}
 		}()
@@ -47,6 +59,10 @@ func (l *loop) datagram(s *udpSock, peer netip.AddrPort, data []byte) (a Action)
 }
 
 func (l *loop) onClose(c *conn, err error) (a Action) {
+	l.begin(actOnClose, c)
+	if l.timing {
+		defer l.timed(l.eng.clock())
+	}
 	if !l.eng.opts.propagatePanic {
 		defer l.recoverConn(nil, "OnClose", &a)
 	}
@@ -54,6 +70,10 @@ func (l *loop) onClose(c *conn, err error) (a Action) {
 }
 
 func (l *loop) onWritable(c *conn) (a Action) {
+	l.begin(actOnWritable, c)
+	if l.timing {
+		defer l.timed(l.eng.clock())
+	}
 	if !l.eng.opts.propagatePanic {
 		defer l.recoverConn(c, "OnWritable", &a)
 	}
@@ -67,6 +87,10 @@ func (l *loop) readClosed(c *conn) (a Action) {
 	if l.eng.readEOF == nil {
 		return None
 	}
+	l.begin(actOnReadClosed, c)
+	if l.timing {
+		defer l.timed(l.eng.clock())
+	}
 	if !l.eng.opts.propagatePanic {
 		defer l.recoverConn(c, "OnReadClosed", &a)
 	}
@@ -74,10 +98,14 @@ func (l *loop) readClosed(c *conn) (a Action) {
 }
 
 func (l *loop) tick() (delay time.Duration, a Action) {
+	l.begin(actOnTick, nil)
+	if l.timing {
+		defer l.timed(l.eng.clock())
+	}
 	if !l.eng.opts.propagatePanic {
 		defer func() {
 			if r := recover(); r != nil {
-				l.eng.recovered("OnTick", r, debug.Stack())
+				l.recovered("OnTick", r, debug.Stack())
 				delay, a = time.Second, None
 			}
 		}()
@@ -90,6 +118,10 @@ func (l *loop) callback(c *conn, cb AsyncCallback, err error) {
 	if cb == nil {
 		return
 	}
+	l.begin(actAsyncCallback, c)
+	if l.timing {
+		defer l.timed(l.eng.clock())
+	}
 	if !l.eng.opts.propagatePanic {
 		var a Action
 		defer l.recoverConn(c, "AsyncCallback", &a)
@@ -100,10 +132,14 @@ func (l *loop) callback(c *conn, cb AsyncCallback, err error) {
 // datagramCallback runs an AsyncCallback for a datagram peer; a panic in
 // it is logged and counted (there is no connection to close).
 func (l *loop) datagramCallback(c Conn, cb AsyncCallback, err error) {
+	l.begin(actAsyncCallback, nil)
+	if l.timing {
+		defer l.timed(l.eng.clock())
+	}
 	if !l.eng.opts.propagatePanic {
 		defer func() {
 			if r := recover(); r != nil {
-				l.eng.recovered("AsyncCallback", r, debug.Stack())
+				l.recovered("AsyncCallback", r, debug.Stack())
 			}
 		}()
 	}
@@ -119,10 +155,25 @@ func (l *loop) recoverConn(c *conn, where string, a *Action) {
 		return
 	}
 	perr := &PanicError{Value: r, Stack: debug.Stack()}
-	l.eng.recovered(where, r, perr.Stack)
+	l.recovered(where, r, perr.Stack)
 	if c != nil {
 		c.fail(perr)
 		*a = Close
+	}
+}
+
+// recovered counts a panic recovered in one of the loop's callbacks, for
+// the loop's and the engine's statistics, and logs it.
+func (l *loop) recovered(where string, r any, stack []byte) {
+	l.st.panics++
+	l.eng.recovered(where, r, stack)
+}
+
+// begin tells the watchdog, when there is one, what the loop starts
+// running.
+func (l *loop) begin(a activity, c *conn) {
+	if l.wd {
+		l.enter(a, c)
 	}
 }
 
@@ -159,6 +210,10 @@ func (e *engine) shutdownHandler() {
 
 // timerCallback runs a Conn.AfterFunc function; a panic in it closes c.
 func (l *loop) timerCallback(c *conn, f func(Conn)) {
+	l.begin(actTimer, c)
+	if l.timing {
+		defer l.timed(l.eng.clock())
+	}
 	if !l.eng.opts.propagatePanic {
 		var a Action
 		defer l.recoverConn(c, "timer", &a)
@@ -169,10 +224,14 @@ func (l *loop) timerCallback(c *conn, f func(Conn)) {
 // loopCallback runs a function that concerns no connection (a Loop or
 // Engine timer); a panic in it is logged and counted.
 func (l *loop) loopCallback(where string, f func()) {
+	l.begin(actTimer, nil)
+	if l.timing {
+		defer l.timed(l.eng.clock())
+	}
 	if !l.eng.opts.propagatePanic {
 		defer func() {
 			if r := recover(); r != nil {
-				l.eng.recovered(where, r, debug.Stack())
+				l.recovered(where, r, debug.Stack())
 			}
 		}()
 	}

@@ -68,12 +68,19 @@ func (c *conn) syncInterest() {
 		c.fail(err)
 		return
 	}
+	switch {
+	case c.interest&poller.Readable != 0 && want&poller.Readable == 0:
+		c.loop.st.notReading++
+	case c.interest&poller.Readable == 0 && want&poller.Readable != 0:
+		c.loop.st.notReading--
+	}
 	c.interest = want
 }
 
 // outboundChanged applies the watermarks after output was queued or sent.
 func (c *conn) outboundChanged() {
 	n := c.outbound.Buffered()
+	c.loop.st.pendingOut += int64(n) - int64(c.outPending.Load())
 	c.outPending.Store(int32(n)) // for AsyncWrite's cap check
 	o := &c.loop.eng.opts
 	switch {

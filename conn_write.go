@@ -140,15 +140,22 @@ func (c *conn) buffer(p []byte, sent int) (int, error) {
 func (c *conn) writeOnce(p []byte) (int, error) {
 	for {
 		n, err := socket.Write(int(c.fd), p)
+		st := &c.loop.st
+		st.writes++
 		switch {
 		case err == nil:
 			if n > 0 {
 				c.active()
+				st.bytesOut += uint64(n)
+			}
+			if n < len(p) {
+				st.blocked++
 			}
 			return n, nil
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN:
+			st.blocked++
 			return 0, nil
 		default:
 			err = os.NewSyscallError("write", err)
@@ -165,15 +172,22 @@ func (c *conn) writevOnce(bufs [][]byte, off int) (n, offered int, err error) {
 	defer clear(iov) // do not keep the caller's buffers reachable
 	for {
 		n, err := socket.Writev(int(c.fd), iov)
+		st := &c.loop.st
+		st.writes++
 		switch {
 		case err == nil:
 			if n > 0 {
 				c.active()
+				st.bytesOut += uint64(n)
+			}
+			if n < offered {
+				st.blocked++
 			}
 			return n, offered, nil
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN:
+			st.blocked++
 			return 0, offered, nil
 		default:
 			err = os.NewSyscallError("writev", err)

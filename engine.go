@@ -179,10 +179,16 @@ type Stats struct {
 	// address family), refused by the kernel, or still queued when the
 	// engine stopped.
 	DatagramsIn, DatagramsOut, DatagramsTruncated, DatagramsDropped uint64
+
+	// Stalls counts the loops' stalls (WithWatchdog), over all loops.
+	Stalls uint64
+	// Loops are the loops' own counters, by index.
+	Loops []LoopStats
 }
 
-// Stats returns the engine's counters (zero for the zero Engine). Any
-// goroutine.
+// Stats returns the engine's counters and every loop's (zero for the zero
+// Engine). It marshals to JSON, and publishes with expvar as
+// expvar.Func(func() any { return eng.Stats() }). Any goroutine.
 func (eng Engine) Stats() Stats {
 	e := eng.e
 	if e == nil {
@@ -193,6 +199,11 @@ func (eng Engine) Stats() Stats {
 		AcceptBackoffs: e.acceptBackoffs.Load(),
 		Panics:         e.panics.Load(),
 		InboundFull:    e.inboundFull.Load(),
+	}
+	st.Loops = make([]LoopStats, len(e.loops))
+	for i, l := range e.loops {
+		st.Loops[i] = l.stats()
+		st.Stalls += st.Loops[i].Stalls
 	}
 	for _, s := range e.udps {
 		st.DatagramsIn += s.received.Load()
@@ -213,6 +224,7 @@ type engine struct {
 	acceptor *acceptor
 	lns      []*listener // every listener, for closing at the end
 	udps     []*udpSock  // every datagram socket, for Stats; immutable once serving
+	watchdog *watchdog   // WithWatchdog
 	addrs    []net.Addr
 	pool     *ants.Pool
 	ownPool  bool
@@ -390,6 +402,10 @@ func (e *engine) serve() error {
 		close(e.done)
 		return e.cause
 	}
+	if e.opts.watchdog > 0 {
+		e.watchdog = newWatchdog(e)
+		go e.watchdog.run()
+	}
 	acceptorDone := make(chan struct{})
 	for _, l := range e.loops {
 		e.wg.Add(1)
@@ -472,6 +488,10 @@ func (e *engine) shutdown(acceptorDone <-chan struct{}) {
 		_ = l.q.Push(task{kind: taskShutdown}) // fails only for a loop that already exited
 	}
 	e.wg.Wait()
+	if e.watchdog != nil {
+		close(e.watchdog.stop)
+		<-e.watchdog.done
+	}
 	e.stopped.Store(true)
 	e.shutdownHandler()
 	e.release()

@@ -71,6 +71,17 @@ type loop struct {
 
 	exiting bool
 	goid    atomic.Uint64
+
+	st     loopCounters  // the loop's own counters
+	pub    loopPublished // their copy for Engine.Stats
+	stalls atomic.Uint64 // counted by the watchdog
+	timing bool          // WithCallbackTiming
+
+	// The watchdog's view (WithWatchdog): what the loop runs now.
+	wd      bool
+	actSeq  uint64
+	act     atomic.Uint64
+	actConn atomic.Pointer[conn]
 }
 
 func newLoop(idx int, e *engine) (*loop, error) {
@@ -85,6 +96,8 @@ func newLoop(idx int, e *engine) (*loop, error) {
 		buf:    make([]byte, e.opts.readBufferSize),
 		iov:    make([][]byte, 0, socket.MaxIovecs),
 		errs:   make(map[*conn]error),
+		timing: e.opts.callbackTiming,
+		wd:     e.opts.watchdog > 0,
 	}
 	l.q = queue.New[task](p, 0, 0)
 	l.ticker.idx, l.ticker.kind = -1, timerTick
@@ -111,6 +124,9 @@ func (l *loop) run() (err error) {
 			timeout = 0
 		}
 		l.events = 0
+		if l.wd {
+			l.act.Store(l.actSeq<<8 | uint64(actWaiting))
+		}
 		woken, err := l.poller.Wait(timeout, l)
 		if err != nil {
 			l.eng.log.Error("evloop: event loop failed", "loop", l.idx, "err", err)
@@ -119,12 +135,14 @@ func (l *loop) run() (err error) {
 		l.pace(woken)
 		l.tock()
 		if woken {
+			l.st.wakes++
 			l.q.Drain(l)
 		}
 		l.runTimers()
 		if len(l.dirty) > 0 {
 			l.flushDirty()
 		}
+		l.endIteration(!l.busy)
 	}
 	return nil
 }
@@ -201,6 +219,7 @@ func (l *loop) OnEvent(ev poller.Event) {
 // starving the others.
 func (l *loop) read(c *conn) {
 	n, err := socket.Read(int(c.fd), l.buf)
+	l.st.reads++
 	switch {
 	case err == unix.EINTR || err == unix.EAGAIN:
 		return
@@ -219,6 +238,7 @@ func (l *loop) read(c *conn) {
 		return
 	}
 	c.active()
+	l.st.bytesIn += uint64(n)
 	if c.inbound.IsEmpty() {
 		l.cur, l.view = c, l.buf[:n]
 	} else if _, err := c.inbound.Write(l.buf[:n]); err != nil {
@@ -319,6 +339,7 @@ func (l *loop) register(fd int, peer netip.AddrPort, ln *listener) {
 		l.conns = append(l.conns, make([]*conn, max(64, len(l.conns)))...)
 	}
 	l.conns[fd] = c
+	l.st.opened++
 	out, action := l.open(c)
 	if len(out) > 0 && c.state == connOpen {
 		_, _ = c.Write(out) // a failure is recorded by c.fail and closes c
@@ -377,7 +398,12 @@ func (l *loop) closeNow(c *conn, err error) {
 	}
 	l.conns[c.fd] = nil
 	l.count.Add(-1)
+	if c.interest&poller.Readable == 0 {
+		l.st.notReading--
+	}
 	c.interest = 0
+	l.st.pendingOut -= int64(c.outPending.Load())
+	c.outPending.Store(0)
 	if l.cur == c {
 		l.cur, l.view = nil, nil
 	}

@@ -69,6 +69,9 @@ type options struct {
 	idleTimeout    time.Duration
 	dgramSlot      int
 	dgramBatch     int
+	watchdog       time.Duration
+	watchdogKill   time.Duration
+	callbackTiming bool
 }
 
 // Defaults, documented where they are declared.
@@ -152,6 +155,11 @@ func (o *options) normalize() error {
 			ErrInvalidOption, minDatagramSlot, DefaultDatagramSlot, o.dgramSlot)
 	case o.dgramBatch < 1 || o.dgramBatch > maxDatagramBatch:
 		return fmt.Errorf("%w: datagram batch must be between 1 and %d, got %d", ErrInvalidOption, maxDatagramBatch, o.dgramBatch)
+	case o.watchdog < 0 || o.watchdog > 0 && o.watchdog < minWatchdog:
+		return fmt.Errorf("%w: watchdog threshold must be 0 (off) or at least %v, got %v", ErrInvalidOption, minWatchdog, o.watchdog)
+	case o.watchdogKill < 0 || o.watchdogKill > 0 && (o.watchdog == 0 || o.watchdogKill < o.watchdog):
+		return fmt.Errorf("%w: watchdog kill time must be 0 (off) or at least the watchdog threshold (%v), got %v",
+			ErrInvalidOption, o.watchdog, o.watchdogKill)
 	case o.outLimit > maxOutboundLimit:
 		return fmt.Errorf("%w: outbound limit must be at most %d, got %d", ErrInvalidOption, maxOutboundLimit, o.outLimit)
 	}
@@ -343,3 +351,33 @@ func WithDatagramSlot(n int) Option { return func(o *options) { o.dgramSlot = n 
 // A batch's OnTraffic calls run back to back, and the replies they write
 // leave together at its end.
 func WithDatagramBatch(n int) Option { return func(o *options) { o.dgramBatch = n } }
+
+// minWatchdog is the shortest WithWatchdog threshold: the watchdog wakes
+// four times per threshold.
+const minWatchdog = 4 * time.Millisecond
+
+// WithWatchdog reports a loop that stays inside one callback or task for
+// longer than threshold (default 0: no watchdog; otherwise at least 4 ms):
+// a Warn through the logger, once per stall, with the loop, what it runs
+// (OnTraffic, OnOpen, a task, a timer...), the connection's remote address,
+// how long, and the loop goroutine's stack; LoopStats.Stalls and
+// Stats.Stalls count them. The loop pays one atomic store per callback or
+// task and one per wait; a goroutine looks at every loop four times per
+// threshold.
+func WithWatchdog(threshold time.Duration) Option {
+	return func(o *options) { o.watchdog = threshold }
+}
+
+// WithWatchdogKill makes the watchdog panic, crashing the process with the
+// stuck loop's stack, once a stall lasts d (default 0: never; otherwise at
+// least the WithWatchdog threshold, which it needs): for deployments that
+// prefer a restart by their supervisor to a stuck worker, like Envoy's kill
+// timeout. The panic is not recoverable: it happens on the watchdog's own
+// goroutine.
+func WithWatchdogKill(d time.Duration) Option { return func(o *options) { o.watchdogKill = d } }
+
+// WithCallbackTiming measures every callback's duration into
+// LoopStats.Callbacks and LoopStats.MaxCallback (default false: the loop
+// only measures whole iterations, LoopStats.Busy). It costs two clock
+// reads per callback.
+func WithCallbackTiming(on bool) Option { return func(o *options) { o.callbackTiming = on } }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"reflect"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -124,7 +125,7 @@ func TestZeroEngine(t *testing.T) {
 	if ls := eng.Loops(); ls != nil {
 		t.Errorf("Loops = %v", ls)
 	}
-	if st := eng.Stats(); st != (Stats{}) {
+	if st := eng.Stats(); !reflect.DeepEqual(st, Stats{}) {
 		t.Errorf("Stats = %+v", st)
 	}
 	var lp Loop

@@ -84,6 +84,8 @@ func copyBuffers(buf []byte, bufs [][]byte) *bytebufferpool.ByteBuffer {
 
 // RunTask runs one queued task on the loop goroutine.
 func (l *loop) RunTask(t *task) {
+	l.st.tasks++
+	l.begin(actTask, t.conn)
 	c := t.conn
 	switch t.kind {
 	case taskRegister:

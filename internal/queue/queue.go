@@ -187,6 +187,14 @@ func (q *Queue[T]) hasPending() bool {
 
 // Len reports how many tasks are queued, including the unrun rest of the
 // current batch. Owner goroutine only (producers may add more meanwhile).
+// Waiting returns how many pushed tasks the owner has not taken yet (those
+// it took for the current Drain are not counted). Any goroutine.
+func (q *Queue[T]) Waiting() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.pending)
+}
+
 func (q *Queue[T]) Len() int {
 	q.mu.Lock()
 	n := len(q.pending)
