@@ -29,8 +29,9 @@ const (
 // handler answers every request with "Hello, World!".
 type handler struct {
 	evloop.BaseHandler
-	ready    func(net.Addr) // told the bound address at boot, when not nil
-	blocking bool           // answer from the pool (blocking.go)
+	ready    func(net.Addr)      // told the bound address at boot, when not nil
+	booted   func(evloop.Engine) // told the engine at boot, when not nil (-stats-addr)
+	blocking bool                // answer from the pool (blocking.go)
 	dates    h1.DateCache
 
 	// readHeaderTimeout bounds the time from a request's first byte to the
@@ -62,6 +63,9 @@ func newHandler() *handler {
 // before loop 0's first tick, and reports the bound address.
 func (h *handler) OnBoot(eng evloop.Engine) evloop.Action {
 	h.dates.Refresh(time.Now())
+	if h.booted != nil {
+		h.booted(eng)
+	}
 	if h.ready != nil {
 		h.ready(eng.Addrs()[0])
 	}

@@ -23,9 +23,14 @@
 //
 // A value of 0 turns either off.
 //
+// With -stats-addr host:port, the engine's statistics (Engine.Stats: every
+// loop's connections, bytes, calls, blocked writes, busy-time histogram...)
+// are served as JSON by expvar at http://host:port/debug/vars.
+//
 //	go run ./examples/http -addr tcp://127.0.0.1:9000 -loops 2
 //	curl -v http://127.0.0.1:9000/
 //	wrk -t1 -c50 -d10s -s examples/http/testdata/pipeline.lua http://127.0.0.1:9000/ -- 16
+//	go run ./examples/http -stats-addr 127.0.0.1:9001 & curl -s http://127.0.0.1:9001/debug/vars
 //
 // SIGINT or SIGTERM stops it gracefully; a second signal kills it.
 package main
@@ -53,8 +58,10 @@ func main() {
 	// After the first signal, restore the default handling so that a second
 	// one kills a server whose graceful stop hangs.
 	context.AfterFunc(ctx, stop)
-	err = serve(ctx, cfg, func(addr net.Addr) {
+	err = serveStats(ctx, cfg, func(addr net.Addr) {
 		fmt.Printf("http listening on %s://%s\n", addr.Network(), addr)
+	}, func(addr net.Addr) {
+		fmt.Printf("statistics at http://%s/debug/vars\n", addr)
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "http:", err)
@@ -77,6 +84,8 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 		"answer 408 and close when a request's header is not complete this long after its first byte (0: no limit)")
 	fs.DurationVar(&cfg.idleTimeout, "idle-timeout", 60*time.Second,
 		"close a connection that has neither received nor sent a byte for this long (0: never)")
+	fs.StringVar(&cfg.statsAddr, "stats-addr", "",
+		"serve the engine's statistics as JSON at http://ADDR/debug/vars (host:port; empty: off)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}

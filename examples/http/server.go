@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net"
 	"time"
 
@@ -26,6 +27,9 @@ type config struct {
 	// idleTimeout closes a connection that has neither received nor sent a
 	// byte for this long; 0 turns it off.
 	idleTimeout time.Duration
+	// statsAddr, when set, is where /debug/vars serves the engine's
+	// statistics (stats.go).
+	statsAddr string
 }
 
 // serve runs the HTTP server until ctx is done, then stops it gracefully
@@ -33,10 +37,27 @@ type config struct {
 // any connection is served. It returns nil after a clean stop, or why the
 // server could not start or stopped on its own.
 func serve(ctx context.Context, cfg config, ready func(net.Addr)) error {
+	return serveStats(ctx, cfg, ready, nil)
+}
+
+// serveStats is serve that also tells statsReady, when not nil, the
+// address of the -stats-addr endpoint once it listens.
+func serveStats(ctx context.Context, cfg config, ready, statsReady func(net.Addr)) (err error) {
 	h := newHandler()
 	h.ready = ready
 	h.blocking = cfg.blocking
 	h.readHeaderTimeout = cfg.readHeaderTimeout
+	if cfg.statsAddr != "" {
+		stats, err := startStats(cfg.statsAddr)
+		if err != nil {
+			return err
+		}
+		if statsReady != nil {
+			statsReady(stats.addr)
+		}
+		h.booted = publishStats
+		defer func() { err = errors.Join(err, stats.stop()) }()
+	}
 	return evloop.RunContext(ctx, h, cfg.addr,
 		evloop.WithLoops(cfg.loops),
 		evloop.WithReusePort(cfg.reusePort),

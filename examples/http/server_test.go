@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -9,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/evloop/evloop"
+	"github.com/evloop/evloop/examples/internal/exampletest"
 )
 
 func TestGetWithNetHTTP(t *testing.T) {
@@ -311,6 +316,12 @@ func TestParseFlags(t *testing.T) {
 			args: []string{"-read-header-timeout", "0", "-idle-timeout", "0"},
 			want: config{addr: "tcp://127.0.0.1:9000", loops: runtime.GOMAXPROCS(0)},
 		},
+		{
+			name: "statistics endpoint",
+			args: []string{"-stats-addr", "127.0.0.1:9001"},
+			want: config{addr: "tcp://127.0.0.1:9000", loops: runtime.GOMAXPROCS(0),
+				readHeaderTimeout: 10 * time.Second, idleTimeout: 60 * time.Second, statsAddr: "127.0.0.1:9001"},
+		},
 		{name: "unknown flag", args: []string{"-no-such-flag"}, wantErr: true},
 		{name: "stray argument", args: []string{"extra"}, wantErr: true},
 		{name: "duration without unit", args: []string{"-idle-timeout", "30"}, wantErr: true},
@@ -331,5 +342,55 @@ func TestParseFlags(t *testing.T) {
 				t.Fatal("an error left no message for the user")
 			}
 		})
+	}
+}
+
+// TestStatsEndpoint: with -stats-addr, /debug/vars serves the engine's
+// statistics as JSON, every loop's counters among them, and they count
+// the requests served.
+func TestStatsEndpoint(t *testing.T) {
+	statsAt := make(chan net.Addr, 1)
+	srv := exampletest.StartServer(t, func(ctx context.Context, ready func(net.Addr)) error {
+		cfg := config{addr: "tcp://127.0.0.1:0", loops: 2, statsAddr: "127.0.0.1:0"}
+		return serveStats(ctx, cfg, ready, func(a net.Addr) { statsAt <- a })
+	})
+	stats := <-statsAt
+	const requests = 5
+	for range requests {
+		resp, err := http.Get("http://" + srv.Addr.String() + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	var vars struct {
+		Evloop evloop.Stats `json:"evloop"`
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := http.Get("http://" + stats.String() + "/debug/vars")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&vars)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatalf("decoding /debug/vars: %v", err)
+		}
+		var reads, out uint64
+		for _, l := range vars.Evloop.Loops {
+			reads += l.Reads
+			out += l.BytesOut
+		}
+		// net/http keeps the connection alive: one connection, five
+		// requests, each read with (at least) one read(2).
+		if len(vars.Evloop.Loops) == 2 && vars.Evloop.Accepted >= 1 && reads >= requests && out > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/debug/vars never showed %d requests on 2 loops: %+v", requests, vars.Evloop)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
