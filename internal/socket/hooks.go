@@ -34,8 +34,13 @@ var (
 	// calls it to release a socket after a failure.
 	CloseFunc func(fd int) error = unix.Close
 
-	// SocketFunc is socket(2). Listen calls it.
+	// SocketFunc is socket(2). Listen and Connect call it.
 	SocketFunc func(domain, typ, proto int) (int, error) = unix.Socket
+
+	// ConnectFunc is connect(2) on a non-blocking socket. Connect calls it;
+	// a fake that returns unix.EINPROGRESS without connecting simulates a
+	// peer that never answers.
+	ConnectFunc func(fd int, sa unix.Sockaddr) error = unix.Connect
 
 	// ShutdownFunc is shutdown(2). Shutdown calls it.
 	ShutdownFunc func(fd int, how int) error = unix.Shutdown
