@@ -192,7 +192,7 @@ type conn struct {
 	fd   int32
 	gen  uint32
 	loop *loop
-	ln   *listener
+	org  *origin // where its addresses come from: its listener's
 
 	inbound  ringbuffer.Ring
 	outbound ringbuffer.Ring
@@ -234,11 +234,11 @@ func (c *conn) SetContext(ctx any) { c.loopOnly("SetContext"); c.ctx = ctx }
 
 func (c *conn) Loop() Loop { return Loop{c.loop} }
 
-func (c *conn) LocalAddr() net.Addr { return c.ln.addr }
+func (c *conn) LocalAddr() net.Addr { return c.org.addr }
 
 func (c *conn) RemoteAddr() net.Addr {
 	if peer := c.peerAddr(); peer.IsValid() {
-		return socket.AddrPortToNetAddr(c.ln.network, peer)
+		return socket.AddrPortToNetAddr(c.org.network, peer)
 	}
 	return &net.UnixAddr{Net: "unix"}
 }

@@ -304,7 +304,7 @@ func (e *engine) listen(network, address string, reusePort bool) (*listener, err
 	if err != nil {
 		return nil, err
 	}
-	ln := &listener{sock: s, fd: s.FD, network: s.Network, addr: s.Addr}
+	ln := &listener{origin: origin{network: s.Network, addr: s.Addr}, sock: s, fd: s.FD}
 	ln.timer.idx = -1
 	e.lns = append(e.lns, ln)
 	return ln, nil

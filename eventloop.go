@@ -281,35 +281,51 @@ func (l *loop) afterDispatch() {
 }
 
 // register starts serving an accepted fd, already counted in l.count by
-// whoever handed it over: watch it first, so that output from OnOpen larger
-// than the socket buffer can arm EPOLLOUT, then OnOpen.
+// whoever handed it over.
 func (l *loop) register(fd int, peer netip.AddrPort, ln *listener) {
 	if l.exiting {
 		l.count.Add(-1)
 		_ = socket.Close(fd)
 		return
 	}
-	l.gen++
-	if l.gen == listenerGen {
-		l.gen++
-	}
-	c := &conn{fd: int32(fd), gen: l.gen, loop: l, ln: ln, interest: poller.Readable}
+	c := l.newConn(fd, &ln.origin, poller.Readable)
 	c.setPeer(peer)
-	if d := l.eng.opts.idleTimeout; d > 0 {
-		ct := c.timeState()
-		ct.idle.Store(int64(d))
-		l.settleTime(c)
-	}
 	if err := l.poller.Add(fd, c.gen, poller.Readable); err != nil {
 		l.eng.log.Warn("evloop: cannot watch accepted connection", "err", err)
 		l.count.Add(-1)
 		_ = socket.Close(fd)
 		return
 	}
-	for fd >= len(l.conns) {
+	l.store(c)
+	l.start(c)
+}
+
+// newConn makes the conn of fd, with the loop's next generation.
+func (l *loop) newConn(fd int, org *origin, in poller.Interest) *conn {
+	l.gen++
+	if l.gen == listenerGen {
+		l.gen++
+	}
+	return &conn{fd: int32(fd), gen: l.gen, loop: l, org: org, interest: in}
+}
+
+// store puts c in the table, under its fd.
+func (l *loop) store(c *conn) {
+	for int(c.fd) >= len(l.conns) {
 		l.conns = append(l.conns, make([]*conn, max(64, len(l.conns)))...)
 	}
-	l.conns[fd] = c
+	l.conns[c.fd] = c
+}
+
+// start serves a connection the poller watches for reading and the table
+// holds: the idle timeout, then OnOpen. Being watched first lets output
+// from OnOpen larger than the socket buffer arm EPOLLOUT.
+func (l *loop) start(c *conn) {
+	if d := l.eng.opts.idleTimeout; d > 0 {
+		ct := c.timeState()
+		ct.idle.Store(int64(d))
+		l.settleTime(c)
+	}
 	out, action := l.open(c)
 	if len(out) > 0 && c.state == connOpen {
 		_, _ = c.Write(out) // a failure is recorded by c.fail and closes c
