@@ -53,12 +53,16 @@ type handoffer interface {
 	handoff(fd int, peer netip.AddrPort, ln *listener)
 }
 
-// origin is where a connection's addresses come from: an accepted
+// origin is where a connection's addresses come from. An accepted
 // connection points at its listener's (network, and the listener's address
-// as its local one) and keeps its peer packed in the conn. Immutable.
+// as its local one) and keeps its peer packed in the conn; a dialed
+// connection has one of its own, from getsockname and getpeername,
+// and a unix one keeps its peer's address here (an inet peer is packed in
+// the conn as for accepted ones). Immutable once the connection opens.
 type origin struct {
 	network string
 	addr    net.Addr // the local address
+	peer    net.Addr // a dialed unix connection's peer; nil otherwise
 }
 
 func (ln *listener) close() {

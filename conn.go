@@ -175,9 +175,12 @@ type Conn interface {
 	// Timer for Stop and Reset. Any goroutine.
 	AfterFunc(d time.Duration, f func(c Conn)) *Timer
 
-	// LocalAddr returns the listener's address. Any goroutine.
+	// LocalAddr returns the local address: the listener's for an accepted
+	// connection, the socket's own (getsockname) for a dialed one. Any goroutine.
 	LocalAddr() net.Addr
-	// RemoteAddr returns the peer's address. Any goroutine.
+	// RemoteAddr returns the peer's address (for an accepted unix
+	// connection, whose peer is unnamed, an empty *net.UnixAddr). Any
+	// goroutine.
 	RemoteAddr() net.Addr
 }
 
@@ -192,7 +195,7 @@ type conn struct {
 	fd   int32
 	gen  uint32
 	loop *loop
-	org  *origin // where its addresses come from: its listener's
+	org  *origin // its listener's, or its own when dialed
 
 	inbound  ringbuffer.Ring
 	outbound ringbuffer.Ring
@@ -225,6 +228,10 @@ const (
 	connOpen    connState = iota
 	connClosing           // not reading; closes once pending output is flushed
 	connClosed
+	// connDialing: a connect in progress, watched for writability. Its
+	// dial (the loop's dials map) owns it; no handler has seen it, and it
+	// becomes connOpen or is dropped without OnClose.
+	connDialing
 )
 
 var _ Conn = (*conn)(nil)
@@ -239,6 +246,9 @@ func (c *conn) LocalAddr() net.Addr { return c.org.addr }
 func (c *conn) RemoteAddr() net.Addr {
 	if peer := c.peerAddr(); peer.IsValid() {
 		return socket.AddrPortToNetAddr(c.org.network, peer)
+	}
+	if c.org.peer != nil {
+		return c.org.peer
 	}
 	return &net.UnixAddr{Net: "unix"}
 }

@@ -53,9 +53,10 @@ type loop struct {
 	// through failed or due, so a nested call leaves them to it.
 	closingFailed      bool
 	deliveringWritable bool
-	errs               map[*conn]error // why each failed connection failed
-	due                []*conn         // connections owed an OnWritable
-	lns                []*listener     // this loop's own listeners (reuseport mode)
+	errs               map[*conn]error    // why each failed connection failed
+	dials              map[*conn]*dialing // connects in progress, by their conn
+	due                []*conn            // connections owed an OnWritable
+	lns                []*listener        // this loop's own listeners (reuseport mode)
 
 	timers timerHeap // deadlines, timers, back-offs, the tick
 	now    int64     // the engine's clock, read once per iteration (tock)
@@ -82,6 +83,7 @@ func newLoop(idx int, e *engine) (*loop, error) {
 		buf:    make([]byte, e.opts.readBufferSize),
 		iov:    make([][]byte, 0, socket.MaxIovecs),
 		errs:   make(map[*conn]error),
+		dials:  make(map[*conn]*dialing),
 	}
 	l.q = queue.New[task](p, 0, 0)
 	l.ticker.idx, l.ticker.kind = -1, timerTick
@@ -166,6 +168,11 @@ func (l *loop) OnEvent(ev poller.Event) {
 	c := l.lookup(ev.FD)
 	if c == nil || c.gen != ev.Gen {
 		return // stale: the connection this event was for is gone
+	}
+	if c.state == connDialing {
+		l.dialReady(c)
+		l.afterDispatch()
+		return
 	}
 	const trouble = poller.EventError | poller.EventHangup
 	if c.interest&poller.Writable != 0 && ev.Events&(poller.EventWrite|trouble) != 0 {
@@ -319,7 +326,8 @@ func (l *loop) store(c *conn) {
 
 // start serves a connection the poller watches for reading and the table
 // holds: the idle timeout, then OnOpen. Being watched first lets output
-// from OnOpen larger than the socket buffer arm EPOLLOUT.
+// from OnOpen larger than the socket buffer arm EPOLLOUT. Accepted and
+// dialed connections both open here.
 func (l *loop) start(c *conn) {
 	if d := l.eng.opts.idleTimeout; d > 0 {
 		ct := c.timeState()
@@ -405,13 +413,20 @@ func (l *loop) closeNow(c *conn, err error) {
 }
 
 // closeAll closes every connection now, flushed or not: the stop's drain
-// phase has already given pending output its chance. A connection that
+// phase has already given pending output its chance. Dials in progress
+// fail with ErrEngineStopped. A connection that
 // still has output to send, pending or queued by async writes (lingering
 // ones included), is reset and gets ErrStopTimeout: the peer must not take
 // a cut stream for a complete one.
 func (l *loop) closeAll() {
 	for _, c := range l.conns {
 		if c == nil {
+			continue
+		}
+		if c.state == connDialing {
+			d := l.dials[c]
+			l.dropAttempt(d)
+			l.dialFailed(d, ErrEngineStopped)
 			continue
 		}
 		err := c.failure()

@@ -33,10 +33,13 @@ type EventHandler interface {
 	OnBoot(eng Engine) Action
 	// OnShutdown runs once, after every connection's OnClose.
 	OnShutdown(eng Engine)
-	// OnOpen runs when a connection is accepted, after its fd is watched,
-	// so whatever it writes (out, or c.Write) is sent even if it is larger
-	// than the socket buffer. out is copied or written before OnOpen's
-	// caller returns; the handler may reuse it afterwards.
+	// OnOpen runs when a connection is accepted or, dialed by Engine.Dial
+	// or Loop.Dial, has connected (a dial that fails gets neither OnOpen
+	// nor OnClose). It runs after the fd is watched, so whatever it writes
+	// (out, or c.Write) is sent even if it is larger than the socket
+	// buffer. out is copied or written before OnOpen's caller returns; the
+	// handler may reuse it afterwards. A dialed connection's Context is
+	// already the value given to Loop.Dial.
 	OnOpen(c Conn) (out []byte, action Action)
 	// OnClose runs once per connection with the reason it closed:
 	//   - nil: an orderly close by either side (the peer's FIN, Close or a
