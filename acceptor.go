@@ -55,14 +55,14 @@ type handoffer interface {
 
 // origin is where a connection's addresses come from. An accepted
 // connection points at its listener's (network, and the listener's address
-// as its local one) and keeps its peer packed in the conn; a dialed
-// connection has one of its own, from getsockname and getpeername,
+// as its local one) and keeps its peer packed in the conn; a dialed or
+// enrolled connection has one of its own, from getsockname and getpeername,
 // and a unix one keeps its peer's address here (an inet peer is packed in
 // the conn as for accepted ones). Immutable once the connection opens.
 type origin struct {
 	network string
 	addr    net.Addr // the local address
-	peer    net.Addr // a dialed unix connection's peer; nil otherwise
+	peer    net.Addr // a dialed or enrolled unix connection's peer; nil otherwise
 }
 
 func (ln *listener) close() {

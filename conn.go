@@ -176,7 +176,8 @@ type Conn interface {
 	AfterFunc(d time.Duration, f func(c Conn)) *Timer
 
 	// LocalAddr returns the local address: the listener's for an accepted
-	// connection, the socket's own (getsockname) for a dialed one. Any goroutine.
+	// connection, the socket's own (getsockname) for a dialed or enrolled
+	// one. Any goroutine.
 	LocalAddr() net.Addr
 	// RemoteAddr returns the peer's address (for an accepted unix
 	// connection, whose peer is unnamed, an empty *net.UnixAddr). Any
@@ -195,7 +196,7 @@ type conn struct {
 	fd   int32
 	gen  uint32
 	loop *loop
-	org  *origin // its listener's, or its own when dialed
+	org  *origin // its listener's, or its own when dialed or enrolled
 
 	inbound  ringbuffer.Ring
 	outbound ringbuffer.Ring

@@ -49,7 +49,7 @@ import (
 // with a *PanicError (unless WithPanicPropagation).
 type DialCallback func(c Conn, err error)
 
-// dialResult is what a blocked Engine.Dial receives.
+// dialResult is what a blocked Engine.Dial or Enroll receives.
 type dialResult struct {
 	c   *conn
 	err error
@@ -165,7 +165,7 @@ func (lp Loop) Dial(network, address string, timeout time.Duration, ctx any, cb 
 }
 
 func newDialing(network, address string) *dialing {
-	d := &dialing{network: network, address: address}
+	d := &dialing{network: network, address: address, fd: -1}
 	d.entry.idx = -1
 	d.entry.kind = timerDial
 	return d
@@ -192,7 +192,8 @@ func ctxCause(ctx context.Context, err error) error {
 	}
 }
 
-// pickDial chooses the loop of a connection dialed to peer, by the engine's policy. Any goroutine dials, so round-robin takes
+// pickDial chooses the loop of a connection dialed to (or enrolled from)
+// peer, by the engine's policy. Any goroutine dials, so round-robin takes
 // its turn from an atomic counter.
 func (e *engine) pickDial(peer net.Addr) *loop {
 	var ap netip.AddrPort

@@ -486,7 +486,8 @@ func TestDialBadArguments(t *testing.T) {
 	dtCheckDialError(t, err, "tcp", "", ErrEngineStopped)
 }
 
-// TestDialFromEngineGoroutines: Engine.Dial waits for a loop, so from a loop's callback, OnBoot or OnShutdown they fail at once
+// TestDialFromEngineGoroutines: Engine.Dial, Enroll and EnrollFD wait for
+// a loop, so from a loop's callback, OnBoot or OnShutdown they fail at once
 // with ErrOnLoop instead of deadlocking.
 func TestDialFromEngineGoroutines(t *testing.T) {
 	addr := dtStdEcho(t, "tcp")
@@ -502,6 +503,10 @@ func TestDialFromEngineGoroutines(t *testing.T) {
 			return
 		}
 		dtCheckDialError(t, err, "tcp", "", ErrOnLoop)
+		if _, err := eng.EnrollFD(0); !errors.Is(err, ErrOnLoop) {
+			results <- result{where + " EnrollFD", err}
+			return
+		}
 		results <- result{where: where}
 	}
 	var eng atomic.Pointer[Engine]

@@ -11,15 +11,15 @@ import (
 	"github.com/evloop/evloop/poller"
 )
 
-// The loop's side of dialing. A dial in progress is a conn
+// The loop's side of dialing and enrolling. A dial in progress is a conn
 // in state connDialing, in the loop's table under its fd and watched for
 // writability, so its readiness arrives like any connection's; its dialing
 // (the loop's dials map, kept out of the 128-byte conn) says what to do
 // next. It leaves that state once: connOpen through the register path, or
 // dropped without any handler call.
 
-// dialing is one Engine.Dial or Loop.Dial on its way to becoming a
-// connection. Built by the caller; owned by the loop from the
+// dialing is one Engine.Dial, Loop.Dial, Enroll or EnrollFD on its way to
+// becoming a connection. Built by the caller; owned by the loop from the
 // task on (a resolver goroutine fills in addrs and err before the task).
 type dialing struct {
 	network string
@@ -33,14 +33,16 @@ type dialing struct {
 
 	ctx    any             // the connection's Context before OnOpen
 	cb     DialCallback    // Loop.Dial
-	result chan dialResult // Engine.Dial: the blocked caller
+	result chan dialResult // Engine.Dial, Enroll: the blocked caller
 
-	c    *conn // the attempt in progress
-	err  error // why it failed so far: the look-up's, or the last attempt's
-	done bool  // reported
+	enroll bool // fd is an enrolled connection: serve it, never close it
+	fd     int
+	c      *conn // the attempt in progress, or the enrolled connection
+	err    error // why it failed so far: the look-up's, or the last attempt's
+	done   bool  // reported
 }
 
-// runDial starts a dial handed to this loop.
+// runDial starts a dial or an enrollment handed to this loop.
 func (l *loop) runDial(d *dialing) {
 	switch {
 	case d.done: // cancelled before it started
@@ -48,6 +50,8 @@ func (l *loop) runDial(d *dialing) {
 		l.dialFailed(d, d.err)
 	case l.exiting:
 		l.dialFailed(d, ErrEngineStopped)
+	case d.enroll:
+		l.enroll(d)
 	default:
 		l.dialNext(d)
 	}
@@ -158,7 +162,7 @@ func (l *loop) cancelDial(d *dialing, err error) {
 }
 
 // dropAttempt forgets the attempt in progress: its timer, its poller
-// registration, its table slot and its socket.
+// registration, its table slot and, unless enrolled, its socket.
 func (l *loop) dropAttempt(d *dialing) {
 	c := d.c
 	d.c = nil
@@ -168,7 +172,21 @@ func (l *loop) dropAttempt(d *dialing) {
 	c.state = connClosed
 	c.closed.Store(true)
 	_ = l.poller.Del(int(c.fd))
-	_ = socket.Close(int(c.fd))
+	if !d.enroll {
+		_ = socket.Close(int(c.fd))
+	}
+}
+
+// enroll serves an fd given to Enroll or EnrollFD.
+func (l *loop) enroll(d *dialing) {
+	c := l.newConn(d.fd, nil, poller.Readable)
+	if err := l.poller.Add(d.fd, c.gen, poller.Readable); err != nil {
+		l.dialFailed(d, err)
+		return
+	}
+	l.store(c)
+	d.c = c
+	l.dialOpen(d)
 }
 
 // dialOpen turns a connected socket into an open connection: watched for
@@ -201,7 +219,11 @@ func (l *loop) dialOpen(d *dialing) {
 	c.state = connOpen
 	c.ctx = d.ctx
 	l.eng.prepare(fd, d.network)
-	l.eng.dialed.Add(1)
+	if d.enroll {
+		l.eng.enrolled.Add(1)
+	} else {
+		l.eng.dialed.Add(1)
+	}
 	l.start(c)
 	l.finishDial(d, c, nil)
 }
@@ -224,19 +246,21 @@ func socketOrigin(fd int, network string) (*origin, error) {
 // push failed), the goroutine that holds it.
 func (l *loop) dialFailed(d *dialing, err error) {
 	l.count.Add(-1)
-	l.eng.dialFailures.Add(1)
+	if !d.enroll {
+		l.eng.dialFailures.Add(1)
+	}
 	l.finishDial(d, nil, err)
 }
 
 // finishDial reports the outcome, once: to the blocked caller of
-// Engine.Dial, or to Loop.Dial's callback, shaped as package net shapes a
-// dial's error.
+// Engine.Dial or Enroll, or to Loop.Dial's callback. A dial's error is
+// shaped as package net shapes it; an enrollment's is passed as is.
 func (l *loop) finishDial(d *dialing, c *conn, err error) {
 	if d.done {
 		return
 	}
 	d.done = true
-	if err != nil {
+	if err != nil && !d.enroll {
 		var tried net.Addr
 		if d.next > 0 {
 			tried = d.addrs[d.next-1]

@@ -34,7 +34,8 @@ func Run(handler EventHandler, addr string, opts ...Option) error {
 
 // RunAddrs is Run for several addresses served by the same loops. With
 // none (nil or empty), the engine listens nowhere and serves only the
-// connections it dials (Engine.Dial, Loop.Dial): a client. Its loops start as usual, and OnBoot's Engine is
+// connections it dials (Engine.Dial, Loop.Dial) or is handed (Enroll,
+// EnrollFD): a client. Its loops start as usual, and OnBoot's Engine is
 // where the dials begin (from another goroutine, as Engine.Dial blocks):
 //
 //	func (h *client) OnBoot(eng evloop.Engine) evloop.Action {
@@ -184,6 +185,8 @@ type Stats struct {
 	Dialed uint64
 	// DialFailures counts dials that reported an error instead.
 	DialFailures uint64
+	// Enrolled counts connections opened by Engine.Enroll and EnrollFD.
+	Enrolled uint64
 }
 
 // Stats returns the engine's counters (zero for the zero Engine). Any
@@ -200,6 +203,7 @@ func (eng Engine) Stats() Stats {
 		InboundFull:    e.inboundFull.Load(),
 		Dialed:         e.dialed.Load(),
 		DialFailures:   e.dialFailures.Load(),
+		Enrolled:       e.enrolled.Load(),
 	}
 }
 
@@ -228,6 +232,7 @@ type engine struct {
 	inboundFull    atomic.Uint64
 	dialed         atomic.Uint64
 	dialFailures   atomic.Uint64
+	enrolled       atomic.Uint64
 	dialNext       atomic.Uint32  // Engine.Dial's round-robin
 	resolvers      resolvers      // Loop.Dial's look-ups of host names
 	resolving      sync.WaitGroup // the look-ups in flight

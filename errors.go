@@ -64,13 +64,19 @@ var (
 	// os.ErrDeadlineExceeded and context.DeadlineExceeded, and is a
 	// net.Error whose Timeout method reports true.
 	ErrDialTimeout error = &timeoutError{msg: "evloop: dial timed out"}
-	// ErrOnLoop: a call that waits for an event loop (Engine.Dial) was
-	// made on a goroutine that loop, or
+	// ErrOnLoop: a call that waits for an event loop (Engine.Dial,
+	// Engine.Enroll, Engine.EnrollFD) was made on a goroutine that loop, or
 	// the start or stop of the engine, waits for: inside a handler
 	// callback, an AsyncCallback or a loop timer, or in OnBoot or
 	// OnShutdown. It would never return; it fails at once instead. On a
 	// loop, Loop.Dial dials without blocking.
 	ErrOnLoop = errors.New("evloop: blocking call on an event-loop goroutine (use Loop.Dial there)")
+	// ErrBadSocket: Engine.Enroll or Engine.EnrollFD was given something
+	// other than a connected TCP or unix stream socket: not a socket, a
+	// datagram socket, a listening socket, or one not connected. The
+	// error that wraps it says which, and wraps the errno (ENOTSOCK,
+	// ENOTCONN, EBADF) where the kernel gave one.
+	ErrBadSocket = errors.New("evloop: not a connected stream socket")
 )
 
 // timeoutError is a timeout sentinel that matches both standard timeout

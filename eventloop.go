@@ -326,8 +326,8 @@ func (l *loop) store(c *conn) {
 
 // start serves a connection the poller watches for reading and the table
 // holds: the idle timeout, then OnOpen. Being watched first lets output
-// from OnOpen larger than the socket buffer arm EPOLLOUT. Accepted and
-// dialed connections both open here.
+// from OnOpen larger than the socket buffer arm EPOLLOUT. Accepted, dialed
+// and enrolled connections all open here.
 func (l *loop) start(c *conn) {
 	if d := l.eng.opts.idleTimeout; d > 0 {
 		ct := c.timeState()

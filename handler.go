@@ -33,9 +33,9 @@ type EventHandler interface {
 	OnBoot(eng Engine) Action
 	// OnShutdown runs once, after every connection's OnClose.
 	OnShutdown(eng Engine)
-	// OnOpen runs when a connection is accepted or, dialed by Engine.Dial
-	// or Loop.Dial, has connected (a dial that fails gets neither OnOpen
-	// nor OnClose). It runs after the fd is watched, so whatever it writes
+	// OnOpen runs when a connection is accepted, enrolled (Engine.Enroll,
+	// EnrollFD) or, dialed by Engine.Dial or Loop.Dial, has connected (a
+	// dial that fails gets neither OnOpen nor OnClose). It runs after the fd is watched, so whatever it writes
 	// (out, or c.Write) is sent even if it is larger than the socket
 	// buffer. out is copied or written before OnOpen's caller returns; the
 	// handler may reuse it afterwards. A dialed connection's Context is

@@ -49,7 +49,7 @@ const (
 	taskStopAccepting                     // close this loop's own listeners
 	taskProbe                             // Stop's drain phase: anything pending?
 	taskShutdown                          // close every connection and exit
-	taskDial                              // start a dial
+	taskDial                              // start a dial or serve an enrolled fd
 	taskDialCancel                        // Engine.Dial's context ended
 )
 
