@@ -101,7 +101,8 @@ func (BaseHandler) OnTick() (time.Duration, Action) { return time.Second, None }
 // connection can take output again. OnWritable runs on the connection's
 // loop after its pending output, having gone above the high watermark, has
 // drained to the low one: a proxy pauses its source (Conn.PauseReading) when
-// the sink's OutboundBuffered grows, and resumes it here.
+// the sink's OutboundBuffered grows, and resumes it here (and runs with
+// WithOutboundPause(false), see there; examples/proxy shows the pattern).
 type WritableHandler interface {
 	OnWritable(c Conn) Action
 }
