@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"sync/atomic"
 	"testing"
@@ -281,6 +282,75 @@ func TestDialStopPendingLinux(t *testing.T) {
 	// Dials after the stop fail at once.
 	if err := loops[0].Dial("tcp", "192.0.2.1:80", 0, nil, nil); !errors.Is(err, ErrEngineStopped) {
 		t.Errorf("Loop.Dial after Stop = %v, want ErrEngineStopped", err)
+	}
+	goleak.VerifyNone(t, leakBase)
+}
+
+// dtStallLookups makes every host-name look-up hang until its context
+// ends, as a resolver that does not answer; it returns how many started.
+// Call it before the engine starts.
+func dtStallLookups(tb testing.TB) *atomic.Int64 {
+	tb.Helper()
+	started := new(atomic.Int64)
+	real := socket.LookupNetIPFunc
+	socket.LookupNetIPFunc = func(ctx context.Context, _, _ string) ([]netip.Addr, error) {
+		started.Add(1)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	tb.Cleanup(func() { socket.LookupNetIPFunc = real })
+	return started
+}
+
+// TestLoopDialLookupLinux: a host name that does not resolve in time fails
+// Loop.Dial with ErrDialTimeout, on the loop; a stop while look-ups are in
+// flight cancels them and fails their dials with ErrEngineStopped, leaving
+// no goroutine behind. The look-up seam stands for a resolver that does
+// not answer.
+func TestLoopDialLookupLinux(t *testing.T) {
+	leakBase := goleak.IgnoreCurrent()
+	started := dtStallLookups(t)
+	h := &dtEchoClient{}
+	s := dtStartClient(t, h, WithLoops(1))
+	lp := s.eng.Loops()[0]
+	loopGoid := make(chan uint64, 1)
+	lp.AfterFunc(0, func() { loopGoid <- tbGoroutineID() })
+	onLoop := tbRecv(t, loopGoid, 5*time.Second, "the loop's goroutine")
+
+	type outcome struct {
+		dtOutcome
+		goid uint64
+	}
+	got := make(chan outcome, 16)
+	report := func(c Conn, err error) { got <- outcome{dtOutcome{c: c, err: err}, tbGoroutineID()} }
+	if err := lp.Dial("tcp", "backend.example:80", 100*time.Millisecond, nil, report); err != nil {
+		t.Fatal(err)
+	}
+	o := tbRecv(t, got, 5*time.Second, "the dial callback")
+	dtCheckDialError(t, o.err, "tcp", "", ErrDialTimeout)
+	if o.goid != onLoop {
+		t.Errorf("the callback ran on goroutine %d, want the loop's %d", o.goid, onLoop)
+	}
+
+	const pending = 5
+	for range pending {
+		if err := lp.Dial("tcp", "backend.example:80", 0, nil, report); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !itEventually(5*time.Second, func() bool { return started.Load() == 1+pending }) {
+		t.Fatalf("%d look-ups started, want %d", started.Load(), 1+pending)
+	}
+	s.stop(t)
+	for range pending {
+		o := tbRecv(t, got, 5*time.Second, "a dial callback")
+		dtCheckDialError(t, o.err, "tcp", "", ErrEngineStopped)
+		if o.goid != onLoop {
+			t.Errorf("the callback ran on goroutine %d, want the loop's %d", o.goid, onLoop)
+		}
+	}
+	if h.opens.Load() != 0 || h.closes.Load() != 0 {
+		t.Errorf("OnOpen ran %d times and OnClose %d times, want none", h.opens.Load(), h.closes.Load())
 	}
 	goleak.VerifyNone(t, leakBase)
 }

@@ -105,7 +105,7 @@ func ResolveDial(ctx context.Context, network, address string) ([]net.Addr, erro
 		case "tcp6":
 			family = "ip6"
 		}
-		if ips, err = r.LookupNetIP(ctx, family, host); err != nil {
+		if ips, err = LookupNetIPFunc(ctx, family, host); err != nil {
 			return nil, err
 		}
 	}

@@ -3,6 +3,8 @@
 package socket
 
 import (
+	"context"
+	"net"
 	"net/netip"
 
 	"golang.org/x/sys/unix"
@@ -44,4 +46,9 @@ var (
 
 	// ShutdownFunc is shutdown(2). Shutdown calls it.
 	ShutdownFunc func(fd int, how int) error = unix.Shutdown
+
+	// LookupNetIPFunc looks a host name up (net.DefaultResolver's
+	// LookupNetIP). ResolveDial calls it; a fake that blocks until its
+	// context ends simulates a resolver that does not answer.
+	LookupNetIPFunc func(ctx context.Context, network, host string) ([]netip.Addr, error) = net.DefaultResolver.LookupNetIP
 )
