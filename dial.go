@@ -23,30 +23,33 @@ import (
 
 // DialCallback receives the outcome of Loop.Dial, exactly once, on the
 // loop the dial was made on (it never runs if Loop.Dial returned an
-// error):
-//   - (c, nil): connected. The handler's OnOpen has run for c, with the
-//     value given to Dial as its Context, and c is served like an
-//     accepted connection. If OnOpen closed c, OnClose has run too and c
-//     answers ErrClosed.
-//   - (nil, err): no connection; neither OnOpen nor OnClose ran for it.
-//     err is a *net.OpError with Op "dial" and, as Addr, the address tried
-//     last. Its Err is one of:
-//     a *os.SyscallError naming connect, with the errno (check with
-//     errors.Is): ECONNREFUSED (nothing listens there), ENETUNREACH or
-//     EHOSTUNREACH (no route), ETIMEDOUT (the kernel gave up, after about
-//     two minutes without a timeout of ours), ENOENT (no unix socket at
-//     that path), EAGAIN (a unix listener's backlog is full);
-//     ErrDialTimeout (the timeout passed; it matches
-//     os.ErrDeadlineExceeded);
-//     ErrEngineStopped (the engine stopped first);
-//     a *net.DNSError (a host name could not be resolved);
-//     a *os.SyscallError naming socket or epoll_ctl (out of descriptors,
-//     EMFILE, or of memory).
+// error). With (c, nil) the dial connected: the handler's OnOpen has run
+// for c, with the value given to Dial as its Context, and c is served like
+// an accepted connection. If OnOpen closed c, OnClose has run too and c
+// answers ErrClosed.
 //
-// Like any callback it must not block. It may use the loop-only methods of
-// the loop's connections: a proxy writes to the client connection that
-// asked for the dial. A panic in it is recovered and logged, and closes c
-// with a *PanicError (unless WithPanicPropagation).
+// With (nil, err) there is no connection, and neither OnOpen nor OnClose
+// ran for it. err is a *net.OpError with Op "dial" and, as Addr, the
+// address tried last (nil when none was); its Err is one of (check with
+// errors.Is and errors.As):
+//   - a *os.SyscallError naming connect, with the errno: ECONNREFUSED
+//     (nothing listens there), ENETUNREACH or EHOSTUNREACH (no route),
+//     ETIMEDOUT (the kernel gave up, after about two minutes, without a
+//     timeout of ours), ENOENT (no unix socket at that path), EAGAIN (a
+//     unix listener's backlog is full);
+//   - ErrDialTimeout: the timeout passed (it matches
+//     os.ErrDeadlineExceeded);
+//   - ErrEngineStopped: the engine stopped first;
+//   - a *net.DNSError: a host name could not be resolved;
+//   - a *os.SyscallError naming socket or epoll_ctl: out of descriptors
+//     (EMFILE) or memory.
+//
+// With several addresses for a host name each is tried in turn, and err
+// is the last one's. Like any callback it must not block. It may use the
+// loop-only methods of the loop's connections: a proxy writes to the
+// client connection that asked for the dial. A panic in it is recovered
+// and logged, and closes c with a *PanicError (unless
+// WithPanicPropagation).
 type DialCallback func(c Conn, err error)
 
 // dialResult is what a blocked Engine.Dial or Enroll receives.

@@ -201,3 +201,27 @@ func TestDialTimeoutError(t *testing.T) {
 		t.Errorf("%v is not a net.Error with Timeout() true", err)
 	}
 }
+
+// TestDialCallbackPanic: a DialCallback that panics is recovered and
+// counted; after a successful dial the panic closes the new connection
+// with a *PanicError.
+func TestDialCallbackPanic(t *testing.T) {
+	addr := dtStdEcho(t, "tcp")
+	closes := make(chan error, 1)
+	h := &tbHandler{close: func(_ Conn, err error) Action { closes <- err; return None }}
+	s := dtStartClient(t, h, WithLoops(1), WithLogger(tbQuietLogger()))
+	lp := s.eng.Loops()[0]
+	if err := lp.Dial("tcp", addr.String(), time.Second, nil, func(Conn, error) { panic("in the dial callback") }); err != nil {
+		t.Fatal(err)
+	}
+	var pe *PanicError
+	if err := tbRecv(t, closes, 5*time.Second, "OnClose"); !errors.As(err, &pe) || pe.Value != "in the dial callback" {
+		t.Errorf("OnClose(%v), want the callback's *PanicError", err)
+	}
+	if err := lp.Dial("tcp", dtClosedPort(t), time.Second, nil, func(Conn, error) { panic("after a failed dial") }); err != nil {
+		t.Fatal(err)
+	}
+	if !itEventually(5*time.Second, func() bool { return s.eng.Stats().Panics == 2 }) {
+		t.Errorf("Stats().Panics = %d, want 2", s.eng.Stats().Panics)
+	}
+}
