@@ -474,3 +474,36 @@ func TestDialedConnLikeAccepted(t *testing.T) {
 		})
 	}
 }
+
+// TestDialLoadBalancing: Engine.Dial spreads connections over the loops
+// by the engine's policy: in turn with RoundRobin, by the address dialed
+// with SourceAddrHash.
+func TestDialLoadBalancing(t *testing.T) {
+	addr := dtStdEcho(t, "tcp")
+	tests := []struct {
+		lb   LoadBalancing
+		want func(i int, first int) int // the loop of dial i, given the first's
+	}{
+		{lb: RoundRobin, want: func(i, first int) int { return (first + i) % 3 }},
+		{lb: SourceAddrHash, want: func(_, first int) int { return first }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lb.String(), func(t *testing.T) {
+			s := dtStartClient(t, &dtEchoClient{}, WithLoops(3), WithLoadBalancing(tt.lb))
+			first := -1
+			for i := range 6 {
+				c, err := s.eng.Dial(context.Background(), "tcp", addr.String())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if first < 0 {
+					first = c.Loop().Index()
+				}
+				if got, want := c.Loop().Index(), tt.want(i, first); got != want {
+					t.Errorf("dial %d on loop %d, want %d", i, got, want)
+				}
+				_ = c.Close()
+			}
+		})
+	}
+}
