@@ -153,8 +153,8 @@ func (lp Loop) Dial(network, address string, timeout time.Duration, ctx any, cb 
 	}
 	d := newDialing(network, address)
 	d.addrs, d.ctx, d.cb = addrs, ctx, cb
-	if timeout > 0 {
-		d.deadline = l.eng.clock() + int64(timeout)
+	if now := l.eng.clock(); timeout > 0 && now+int64(timeout) > now {
+		d.deadline = now + int64(timeout) // a timeout too long to add is none
 	}
 	if !ok {
 		err = l.eng.resolve(l, d)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"path/filepath"
@@ -326,10 +327,19 @@ func TestLoopDialOffLoopAndByName(t *testing.T) {
 	loopGoid := make(chan uint64, 1)
 	lp.AfterFunc(0, func() { loopGoid <- tbGoroutineID() })
 	want := tbRecv(t, loopGoid, 5*time.Second, "the loop's goroutine")
-	for i, address := range []string{addr.String(), fmt.Sprintf("localhost:%d", addr.Port)} {
+	tests := []struct {
+		address string
+		timeout time.Duration
+	}{
+		{address: addr.String(), timeout: 5 * time.Second},
+		{address: fmt.Sprintf("localhost:%d", addr.Port), timeout: 5 * time.Second},
+		{address: addr.String(), timeout: math.MaxInt64}, // too long to add to the clock: none
+	}
+	for i, tt := range tests {
+		address := tt.address
 		sess := newDTSession(uint64(i), 1000)
 		ran := make(chan uint64, 1)
-		err := lp.Dial("tcp", address, 5*time.Second, sess, func(c Conn, err error) {
+		err := lp.Dial("tcp", address, tt.timeout, sess, func(c Conn, err error) {
 			ran <- tbGoroutineID()
 			if err != nil {
 				sess.finish(err)
