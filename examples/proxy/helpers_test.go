@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -184,6 +185,32 @@ func roundTrip(c net.Conn, payload []byte) error {
 		return fmt.Errorf("%d bytes back for %d sent, digests differ", n, len(payload))
 	}
 	return nil
+}
+
+// openFDs returns the number of descriptors the process has open.
+func openFDs(tb testing.TB) int {
+	tb.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		tb.Fatalf("list descriptors: %v", err)
+	}
+	return len(ents)
+}
+
+// fdsBackTo waits up to two seconds for the process's descriptors to be
+// back to n, and fails the test if they are not.
+func fdsBackTo(tb testing.TB, n int) {
+	tb.Helper()
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		now := openFDs(tb)
+		if now <= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Errorf("%d descriptors open, %d before: the proxy leaked %d", now, n, now-n)
+			return
+		}
+	}
 }
 
 // heapInuse returns the Go heap in use, after a collection.

@@ -164,11 +164,12 @@ func TestProxyBackpressure(t *testing.T) {
 
 // TestProxyBackendReset: a backend that dies with a reset mid-stream
 // closes its client within a second, with a reset of its own; the proxy
-// then stops cleanly with nothing left behind.
+// then stops cleanly with no descriptor left behind.
 func TestProxyBackendReset(t *testing.T) {
 	s := &streamer{total: 1 << 40, conns: make(chan net.Conn, 1)}
 	b := startBackend(t, "tcp", s.serve)
 	network, address := b.flag()
+	fds := openFDs(t)
 	p := startProxy(t, config{backendNet: network, backendAddr: address})
 	c := p.Dial(t)
 	if _, err := io.ReadFull(c, make([]byte, 1<<20)); err != nil {
@@ -190,11 +191,14 @@ func TestProxyBackendReset(t *testing.T) {
 	}
 	t.Logf("client closed %v after its backend reset", took.Round(time.Millisecond))
 	p.Stop(t)
+	c.Close()
+	fdsBackTo(t, fds)
 }
 
 // TestProxyRefusedBackend: when the backend refuses the connection (no
 // listener, no unix socket) or does not answer within the dial timeout,
-// the client is closed promptly; bytes it sent are dropped with it.
+// the client is closed promptly; bytes it sent are dropped with it, and
+// no descriptor is left behind.
 func TestProxyRefusedBackend(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -215,6 +219,7 @@ func TestProxyRefusedBackend(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			fds := openFDs(t)
 			p := startProxy(t, config{backendNet: tt.network, backendAddr: tt.address, dialTimeout: tt.timeout})
 			for i := range 5 {
 				c := p.Dial(t)
@@ -228,7 +233,10 @@ func TestProxyRefusedBackend(t *testing.T) {
 				if i == 0 {
 					t.Logf("client closed %v after connecting", took.Round(time.Millisecond))
 				}
+				c.Close()
 			}
+			p.Stop(t)
+			fdsBackTo(t, fds)
 		})
 	}
 }
