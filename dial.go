@@ -203,7 +203,7 @@ func (e *engine) pickDial(peer net.Addr) *loop {
 	if a, ok := peer.(*net.TCPAddr); ok {
 		ap = a.AddrPort()
 	}
-	rr := int(e.dialNext.Add(1) - 1)
+	rr := int(e.dialTurn.Add(1) - 1)
 	return e.pick(ap, &rr)
 }
 

@@ -233,7 +233,7 @@ type engine struct {
 	dialed         atomic.Uint64
 	dialFailures   atomic.Uint64
 	enrolled       atomic.Uint64
-	dialNext       atomic.Uint32  // Engine.Dial's round-robin
+	dialTurn       atomic.Uint32  // Engine.Dial's round-robin
 	resolvers      resolvers      // Loop.Dial's look-ups of host names
 	resolving      sync.WaitGroup // the look-ups in flight
 	waiters        poolWaiters    // WithExecutePause
