@@ -354,3 +354,35 @@ func TestLoopDialLookupLinux(t *testing.T) {
 	}
 	goleak.VerifyNone(t, leakBase)
 }
+
+// TestDialUnreachableLinux: a connect the kernel refuses at once (no route
+// to the network: ENETUNREACH, faked through the connect seam) is
+// reported once, shaped as package net shapes it, with no handler call
+// and no descriptor left open.
+func TestDialUnreachableLinux(t *testing.T) {
+	fdBase := itCountFDs(t)
+	real := socket.ConnectFunc
+	socket.ConnectFunc = func(int, unix.Sockaddr) error { return unix.ENETUNREACH }
+	t.Cleanup(func() { socket.ConnectFunc = real })
+	h := &dtEchoClient{}
+	s := dtStartClient(t, h, WithLoops(1))
+	_, err := s.eng.Dial(context.Background(), "tcp", "198.51.100.1:80")
+	dtCheckDialError(t, err, "tcp", "198.51.100.1:80", unix.ENETUNREACH)
+	got := make(chan error, 2)
+	if err := s.eng.Loops()[0].Dial("tcp", "198.51.100.1:80", time.Second, nil, func(_ Conn, err error) { got <- err }); err != nil {
+		t.Fatal(err)
+	}
+	dtCheckDialError(t, tbRecv(t, got, 5*time.Second, "the dial callback"), "tcp", "198.51.100.1:80", unix.ENETUNREACH)
+	select {
+	case err := <-got:
+		t.Errorf("the callback ran again: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if h.opens.Load() != 0 || h.closes.Load() != 0 {
+		t.Errorf("OnOpen ran %d times and OnClose %d times, want none", h.opens.Load(), h.closes.Load())
+	}
+	s.stop(t)
+	if fds := itCountFDs(t); fds > fdBase {
+		t.Errorf("%d descriptors open after Stop, %d before", fds, fdBase)
+	}
+}
