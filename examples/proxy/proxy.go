@@ -12,9 +12,8 @@ import (
 // is dialed with the client's Loop().Dial), so every field is touched only
 // by that loop's callbacks and needs no lock.
 type end struct {
-	conn    evloop.Conn // nil for the backend until it is connected
-	peer    *end        // the other end of the pair
-	backend bool
+	conn evloop.Conn // nil for the backend until it is connected
+	peer *end        // the other end of the pair
 
 	eof     bool // the connection's peer sent FIN
 	finSent bool // and it was passed on to the other end
@@ -50,7 +49,7 @@ func (p *proxy) OnOpen(c evloop.Conn) ([]byte, evloop.Action) {
 		return nil, evloop.None
 	}
 	client := &end{conn: c, waiting: true}
-	client.peer = &end{backend: true, peer: client}
+	client.peer = &end{peer: client}
 	c.SetContext(client)
 	client.sync()
 	err := c.Loop().Dial(p.network, p.address, p.timeout, client.peer, func(b evloop.Conn, err error) {
