@@ -33,12 +33,12 @@ const (
 
 // A listener is one listening socket and its back-off state, owned by the
 // goroutine whose poller watches it (the acceptor, or one reuseport loop).
-// network and addr are immutable and read by connections from any goroutine.
+// Its origin (network and address) is immutable and shared by the
+// connections it accepts, which read it from any goroutine.
 type listener struct {
-	sock    *socket.Listener
-	fd      int
-	network string
-	addr    net.Addr
+	origin
+	sock *socket.Listener
+	fd   int
 
 	backoff    time.Duration
 	retryAt    time.Time  // zero unless paused
@@ -51,6 +51,18 @@ type listener struct {
 // reuseport loop serves it itself.
 type handoffer interface {
 	handoff(fd int, peer netip.AddrPort, ln *listener)
+}
+
+// origin is where a connection's addresses come from. An accepted
+// connection points at its listener's (network, and the listener's address
+// as its local one) and keeps its peer packed in the conn; a dialed or
+// enrolled connection has one of its own, from getsockname and getpeername,
+// and a unix one keeps its peer's address here (an inet peer is packed in
+// the conn as for accepted ones). Immutable once the connection opens.
+type origin struct {
+	network string
+	addr    net.Addr // the local address
+	peer    net.Addr // a dialed or enrolled unix connection's peer; nil otherwise
 }
 
 func (ln *listener) close() {

@@ -46,7 +46,7 @@ func asCounted(runs, twice *atomic.Int64) AsyncCallback {
 // ErrEngineStopped) and never runs its callback, or returns what it
 // returned before (the addresses); every Engine method answers without
 // blocking: Stop nil, CountConnections 0, Addrs and Stats as they were,
-// Submit ErrEngineStopped. AsyncWrites racing the stop run their
+// Submit, Dial, EnrollFD (and Loop.Dial) ErrEngineStopped. AsyncWrites racing the stop run their
 // callback exactly once each.
 func TestAfterStop(t *testing.T) {
 	opened := make(chan Conn, 1)
@@ -161,6 +161,24 @@ func TestAfterStop(t *testing.T) {
 	}
 	if err := asCall(func() error { return eng.Submit(func() { cb(c, nil) }) }); !errors.Is(err, ErrEngineStopped) {
 		t.Errorf("Engine.Submit after Run returned = %v, want ErrEngineStopped", err)
+	}
+	dialCalls := []struct {
+		name string
+		call func() error
+	}{
+		{name: "Engine.Dial", call: func() error {
+			_, err := eng.Dial(context.Background(), "tcp", "127.0.0.1:1")
+			return err
+		}},
+		{name: "Engine.EnrollFD", call: func() error { _, err := eng.EnrollFD(0); return err }},
+		{name: "Loop.Dial", call: func() error {
+			return c.Loop().Dial("tcp", "127.0.0.1:1", 0, nil, func(Conn, error) { cb(c, nil) })
+		}},
+	}
+	for _, tc := range dialCalls {
+		if err := asCall(tc.call); !errors.Is(err, ErrEngineStopped) {
+			t.Errorf("%s after Run returned = %v, want ErrEngineStopped", tc.name, err)
+		}
 	}
 	var st Stats
 	if err := asCall(func() error { st = eng.Stats(); return nil }); err != nil {

@@ -146,6 +146,27 @@ func (l *loop) datagramCallback(c Conn, cb AsyncCallback, err error) {
 	cb(c, err)
 }
 
+// dialCallback runs a DialCallback; a panic in it closes c, when the dial
+// gave one.
+func (l *loop) dialCallback(cb DialCallback, c *conn, err error) {
+	l.begin(actDialCallback, c)
+	if l.timing {
+		defer l.timed(l.eng.clock())
+	}
+	if c == nil {
+		if !l.eng.opts.propagatePanic {
+			defer l.recoverConn(nil, "DialCallback", new(Action))
+		}
+		cb(nil, err)
+		return
+	}
+	if !l.eng.opts.propagatePanic {
+		var a Action
+		defer l.recoverConn(c, "DialCallback", &a)
+	}
+	cb(c, err)
+}
+
 // recoverConn is deferred around a callback for c (nil when the callback
 // concerns no open connection). It must be deferred directly: recover only
 // works in the deferred call itself.

@@ -175,9 +175,13 @@ type Conn interface {
 	// Timer for Stop and Reset. Any goroutine.
 	AfterFunc(d time.Duration, f func(c Conn)) *Timer
 
-	// LocalAddr returns the listener's address. Any goroutine.
+	// LocalAddr returns the local address: the listener's for an accepted
+	// connection, the socket's own (getsockname) for a dialed or enrolled
+	// one. Any goroutine.
 	LocalAddr() net.Addr
-	// RemoteAddr returns the peer's address. Any goroutine.
+	// RemoteAddr returns the peer's address (for an accepted unix
+	// connection, whose peer is unnamed, an empty *net.UnixAddr). Any
+	// goroutine.
 	RemoteAddr() net.Addr
 }
 
@@ -192,7 +196,7 @@ type conn struct {
 	fd   int32
 	gen  uint32
 	loop *loop
-	ln   *listener
+	org  *origin // its listener's, or its own when dialed or enrolled
 
 	inbound  ringbuffer.Ring
 	outbound ringbuffer.Ring
@@ -225,6 +229,10 @@ const (
 	connOpen    connState = iota
 	connClosing           // not reading; closes once pending output is flushed
 	connClosed
+	// connDialing: a connect in progress, watched for writability. Its
+	// dial (the loop's dials map) owns it; no handler has seen it, and it
+	// becomes connOpen or is dropped without OnClose.
+	connDialing
 )
 
 var _ Conn = (*conn)(nil)
@@ -234,11 +242,14 @@ func (c *conn) SetContext(ctx any) { c.loopOnly("SetContext"); c.ctx = ctx }
 
 func (c *conn) Loop() Loop { return Loop{c.loop} }
 
-func (c *conn) LocalAddr() net.Addr { return c.ln.addr }
+func (c *conn) LocalAddr() net.Addr { return c.org.addr }
 
 func (c *conn) RemoteAddr() net.Addr {
 	if peer := c.peerAddr(); peer.IsValid() {
-		return socket.AddrPortToNetAddr(c.ln.network, peer)
+		return socket.AddrPortToNetAddr(c.org.network, peer)
+	}
+	if c.org.peer != nil {
+		return c.org.peer
 	}
 	return &net.UnixAddr{Net: "unix"}
 }

@@ -31,10 +31,11 @@ const (
 type connFlags uint8
 
 const (
-	flagWantFIN  connFlags = 1 << iota // CloseWrite: send FIN once flushed
-	flagFINSent                        // the write side is shut down
-	flagWritable                       // OnWritable is due
-	flagFailed                         // a write failed: l.errs[c] says why
+	flagWantFIN   connFlags = 1 << iota // CloseWrite: send FIN once flushed
+	flagFINSent                         // the write side is shut down
+	flagWritable                        // OnWritable is due
+	flagFailed                          // a write failed: l.errs[c] says why
+	flagAboveHigh                       // output passed the high watermark, not yet back to low
 )
 
 // failure returns the error c failed with, if any.
@@ -85,8 +86,12 @@ func (c *conn) outboundChanged() {
 	o := &c.loop.eng.opts
 	switch {
 	case n > o.outHigh:
-		c.pause |= pauseOutbound
-	case n <= o.outLow && c.pause&pauseOutbound != 0:
+		c.flags |= flagAboveHigh
+		if o.outboundPause {
+			c.pause |= pauseOutbound
+		}
+	case n <= o.outLow && c.flags&flagAboveHigh != 0:
+		c.flags &^= flagAboveHigh
 		c.pause &^= pauseOutbound
 		if c.loop.eng.writable != nil && c.flags&flagWritable == 0 {
 			c.flags |= flagWritable

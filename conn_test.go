@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // TestConnContext checks that SetContext's value is per connection and
@@ -387,5 +388,15 @@ func TestConnEmptyWrites(t *testing.T) {
 		if err := tbRecv(t, results, 5*time.Second, "a result"); err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestConnSize: the conn struct stays at 128 bytes, a size class of its
+// own, so an idle connection costs what the package doc says; data that
+// only some connections need (a dialed one's addresses, deadlines) lives
+// out of line.
+func TestConnSize(t *testing.T) {
+	if got := unsafe.Sizeof(conn{}); got != 128 {
+		t.Errorf("unsafe.Sizeof(conn{}) = %d, want 128", got)
 	}
 }

@@ -78,6 +78,11 @@
 //	AfterFunc, Loop, LocalAddr, RemoteAddr
 //	Engine.*, Loop.*, Timer.*
 //
+// Engine.Dial, Enroll and EnrollFD are the exception among Engine's
+// methods: they wait for a loop, so inside a loop's callbacks (and in
+// OnBoot and OnShutdown) they return ErrOnLoop at once; a handler dials
+// with Loop.Dial, which never blocks.
+//
 // "Only inside the connection's callbacks" means inside any callback running
 // on the loop that owns it (Conn.Loop), also one for another connection of
 // that loop: a chat server broadcasts with Write to the connections of its
@@ -99,8 +104,46 @@
 //	  OnOpen -> OnTraffic* -> OnClose       once per connection, on its loop
 //	  OnTick                                on loop 0, WithTicker(true)
 //	  timers (AfterFunc, Every)             on their loop; a Conn's never after its OnClose
-//	Stop: stop accepting -> drain -> OnClose for each open connection
+//	  Loop.Dial: OnOpen -> DialCallback(c, nil) -> OnTraffic* -> OnClose,
+//	             or only DialCallback(nil, err) when it fails
+//	Stop: stop accepting -> drain -> OnClose for each open connection,
+//	      ErrEngineStopped for each dial in progress
 //	OnShutdown -> Run returns
+//
+// # Clients: dialing and enrolling
+//
+// An engine makes connections as well as accepting them, and serves them
+// the same way: OnOpen, OnTraffic, flow control, deadlines, half-close,
+// OnClose. Engine.Dial connects from any goroutine but the engine's own and
+// returns once OnOpen has run. Loop.Dial connects from a handler without
+// blocking, onto that loop, and reports on the loop through a
+// DialCallback; that is how a proxy gives each client a backend
+// connection it can use with plain loop-only calls (examples/proxy):
+//
+//	func (p *proxy) OnOpen(c evloop.Conn) ([]byte, evloop.Action) {
+//		if _, ok := c.Context().(*backend); ok {
+//			return nil, evloop.None // the backend itself: Dial set its Context
+//		}
+//		b := &backend{client: c}
+//		c.Loop().Dial("tcp", "10.0.0.2:9000", 5*time.Second, b, func(bc evloop.Conn, err error) {
+//			if err != nil {
+//				c.Close() // refused, timed out: no OnOpen or OnClose for bc
+//				return
+//			}
+//			bc.Write(greeting) // on c's loop: both are loop-local
+//		})
+//		return nil, evloop.None
+//	}
+//
+// A dial is non-blocking throughout: connect(2) returns at once, the loop
+// waits for the socket to become writable, and its timeout is one of the
+// loop's timers. IP addresses are dialed directly; a host name is resolved
+// off the loop. A dial that fails reports a *net.OpError (Op "dial") once,
+// and runs neither OnOpen nor OnClose. Engine.Enroll and EnrollFD hand
+// the engine a connection made elsewhere. An engine run with no address
+// (RunAddrs(handler, nil)) serves only the connections it dials or is
+// given: a client. A relay between connections (a proxy) runs with
+// WithOutboundPause(false) and holds the connection that feeds a full one.
 //
 // # Buffer lifetimes
 //
@@ -191,7 +234,8 @@
 // An idle connection costs a 128-byte struct and no buffer: its inbound and
 // outbound buffers exist only while they hold bytes. A connection with a
 // deadline, an idle timeout or a timer adds 96 bytes for all of them (each
-// Timer is 112 bytes more). Each loop also keeps a
+// Timer is 112 bytes more); a dialed or enrolled one keeps its own
+// local and peer addresses out of line. Each loop also keeps a
 // table indexed by fd number, one 8-byte slot per number up to the highest
 // fd it has served, and fd numbers are shared by the whole process: count
 // loops x highest fd x 8 bytes (8 loops at 100,000 descriptors: 6.4 MB).

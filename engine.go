@@ -33,7 +33,19 @@ func Run(handler EventHandler, addr string, opts ...Option) error {
 	return RunAddrs(handler, []string{addr}, opts...)
 }
 
-// RunAddrs is Run for several addresses served by the same loops.
+// RunAddrs is Run for several addresses served by the same loops. With
+// none (nil or empty), the engine listens nowhere and serves only the
+// connections it dials (Engine.Dial, Loop.Dial) or is handed (Enroll,
+// EnrollFD): a client. Its loops start as usual, and OnBoot's Engine is
+// where the dials begin (from another goroutine, as Engine.Dial blocks):
+//
+//	func (h *client) OnBoot(eng evloop.Engine) evloop.Action {
+//		go func() {
+//			c, err := eng.Dial(ctx, "tcp", "127.0.0.1:9000")
+//			...
+//		}()
+//		return evloop.None
+//	}
 func RunAddrs(handler EventHandler, addrs []string, opts ...Option) error {
 	return RunAddrsContext(context.Background(), handler, addrs, opts...)
 }
@@ -52,7 +64,8 @@ func RunContext(ctx context.Context, handler EventHandler, addr string, opts ...
 	return RunAddrsContext(ctx, handler, []string{addr}, opts...)
 }
 
-// RunAddrsContext is RunContext for several addresses.
+// RunAddrsContext is RunContext for several addresses, or none (see
+// RunAddrs).
 func RunAddrsContext(ctx context.Context, handler EventHandler, addrs []string, opts ...Option) error {
 	o := defaultOptions()
 	for _, opt := range opts {
@@ -60,9 +73,6 @@ func RunAddrsContext(ctx context.Context, handler EventHandler, addrs []string, 
 	}
 	if err := o.normalize(); err != nil {
 		return err
-	}
-	if len(addrs) == 0 {
-		return fmt.Errorf("%w: no address to listen on", ErrInvalidOption)
 	}
 	e, err := newEngine(handler, addrs, o)
 	if err != nil {
@@ -111,7 +121,9 @@ func (eng Engine) Stop(ctx context.Context) error {
 	}
 }
 
-// CountConnections returns the number of open connections. Any goroutine.
+// CountConnections returns the number of open connections, counting
+// those accepted or dialed and not yet open (handed to a loop, or
+// connecting). Any goroutine.
 func (eng Engine) CountConnections() int {
 	if eng.e == nil {
 		return 0
@@ -124,8 +136,8 @@ func (eng Engine) CountConnections() int {
 }
 
 // Addrs returns the addresses the engine listens on, with ephemeral ports
-// resolved, in the order they were given to Run. The slice is the
-// caller's. Any goroutine.
+// resolved, in the order they were given to Run; none for an engine run
+// without an address. The slice is the caller's. Any goroutine.
 func (eng Engine) Addrs() []net.Addr {
 	if eng.e == nil {
 		return nil
@@ -184,6 +196,12 @@ type Stats struct {
 	Stalls uint64
 	// Loops are the loops' own counters, by index.
 	Loops []LoopStats
+	// Dialed counts connections opened by Engine.Dial and Loop.Dial.
+	Dialed uint64
+	// DialFailures counts dials that reported an error instead.
+	DialFailures uint64
+	// Enrolled counts connections opened by Engine.Enroll and EnrollFD.
+	Enrolled uint64
 }
 
 // Stats returns the engine's counters and every loop's (zero for the zero
@@ -199,6 +217,9 @@ func (eng Engine) Stats() Stats {
 		AcceptBackoffs: e.acceptBackoffs.Load(),
 		Panics:         e.panics.Load(),
 		InboundFull:    e.inboundFull.Load(),
+		Dialed:         e.dialed.Load(),
+		DialFailures:   e.dialFailures.Load(),
+		Enrolled:       e.enrolled.Load(),
 	}
 	st.Loops = make([]LoopStats, len(e.loops))
 	for i, l := range e.loops {
@@ -239,9 +260,15 @@ type engine struct {
 	acceptBackoffs atomic.Uint64
 	panics         atomic.Uint64
 	inboundFull    atomic.Uint64
-	waiters        poolWaiters   // WithExecutePause
-	base           time.Time     // the engine's clock starts here (engine.clock)
-	timerNext      atomic.Uint32 // Engine.AfterFunc's round-robin
+	dialed         atomic.Uint64
+	dialFailures   atomic.Uint64
+	enrolled       atomic.Uint64
+	dialTurn       atomic.Uint32  // Engine.Dial's round-robin
+	resolvers      resolvers      // Loop.Dial's look-ups of host names
+	resolving      sync.WaitGroup // the look-ups in flight
+	waiters        poolWaiters    // WithExecutePause
+	base           time.Time      // the engine's clock starts here (engine.clock)
+	timerNext      atomic.Uint32  // Engine.AfterFunc's round-robin
 
 	stopMu   sync.Mutex
 	stopping bool
@@ -255,6 +282,7 @@ type engine struct {
 func newEngine(handler EventHandler, addrs []string, o options) (_ *engine, err error) {
 	e := &engine{opts: o, handler: handler, log: o.logger, stopCh: make(chan struct{}), done: make(chan struct{}),
 		base: time.Now()}
+	e.resolvers.ctx, e.resolvers.cancel = context.WithCancel(context.Background())
 	e.writable, _ = handler.(WritableHandler)
 	e.readEOF, _ = handler.(ReadCloseHandler)
 	defer func() {
@@ -352,7 +380,7 @@ func (e *engine) listen(network, address string, reusePort bool) (*listener, err
 	if err != nil {
 		return nil, err
 	}
-	ln := &listener{sock: s, fd: s.FD, network: s.Network, addr: s.Addr}
+	ln := &listener{origin: origin{network: s.Network, addr: s.Addr}, sock: s, fd: s.FD}
 	ln.timer.idx = -1
 	e.lns = append(e.lns, ln)
 	return ln, nil
@@ -393,6 +421,7 @@ func (e *engine) serve() error {
 		// Stopped during OnBoot: serve nothing, not even a connection
 		// that already waits in a listener's backlog. The loops never ran,
 		// so their cleanup runs here.
+		e.stopResolving()
 		for _, l := range e.loops {
 			l.exit()
 		}
@@ -484,6 +513,9 @@ func (e *engine) shutdown(acceptorDone <-chan struct{}) {
 	if cause == nil {
 		e.drain(ctx)
 	}
+	// Look-ups for Loop.Dial end now and hand their dials to loops that
+	// are still there to fail them.
+	e.stopResolving()
 	for _, l := range e.loops {
 		_ = l.q.Push(task{kind: taskShutdown}) // fails only for a loop that already exited
 	}

@@ -184,15 +184,19 @@ func TestRunRejectsOptions(t *testing.T) {
 	}
 }
 
-// TestRunAddrsNone: RunAddrs without an address is an invalid option.
+// TestRunAddrsNone: RunAddrs without an address runs a client engine,
+// which boots, listens nowhere and stops like any other.
 func TestRunAddrsNone(t *testing.T) {
-	booted := false
-	h := &tbHandler{boot: func(Engine) Action { booted = true; return Shutdown }}
-	if err := RunAddrs(h, nil, WithLoops(1)); !errors.Is(err, ErrInvalidOption) {
-		t.Errorf("RunAddrs(nil) = %v, want an error wrapping ErrInvalidOption", err)
-	}
-	if booted {
-		t.Error("OnBoot ran without an address")
+	for _, addrs := range [][]string{nil, {}} {
+		booted := false
+		var listening []net.Addr
+		h := &tbHandler{boot: func(e Engine) Action { booted, listening = true, e.Addrs(); return Shutdown }}
+		if err := RunAddrs(h, addrs, WithLoops(1)); err != nil {
+			t.Errorf("RunAddrs(%#v) = %v, want nil", addrs, err)
+		}
+		if !booted || len(listening) != 0 {
+			t.Errorf("RunAddrs(%#v): booted %v, Addrs %v; want booted with no address", addrs, booted, listening)
+		}
 	}
 }
 

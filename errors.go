@@ -3,6 +3,7 @@
 package evloop
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -63,7 +64,36 @@ var (
 	// its idle timeout (WithIdleTimeout, Conn.SetIdleTimeout). Unlike the
 	// deadline errors, it does not match os.ErrDeadlineExceeded.
 	ErrIdleTimeout = errors.New("evloop: connection idle for longer than its idle timeout")
+	// ErrDialTimeout: a dial did not connect within its timeout (Loop.Dial)
+	// or before its context's deadline (Engine.Dial). It matches
+	// os.ErrDeadlineExceeded and context.DeadlineExceeded, and is a
+	// net.Error whose Timeout method reports true.
+	ErrDialTimeout error = &timeoutError{msg: "evloop: dial timed out"}
+	// ErrOnLoop: a call that waits for an event loop (Engine.Dial,
+	// Engine.Enroll, Engine.EnrollFD) was made on a goroutine that loop, or
+	// the start or stop of the engine, waits for: inside a handler
+	// callback, an AsyncCallback or a loop timer, or in OnBoot or
+	// OnShutdown. It would never return; it fails at once instead. On a
+	// loop, Loop.Dial dials without blocking.
+	ErrOnLoop = errors.New("evloop: blocking call on an event-loop goroutine (use Loop.Dial there)")
+	// ErrBadSocket: Engine.Enroll or Engine.EnrollFD was given something
+	// other than a connected TCP or unix stream socket: not a socket, a
+	// datagram socket, a listening socket, or one not connected. The
+	// error that wraps it says which, and wraps the errno (ENOTSOCK,
+	// ENOTCONN, EBADF) where the kernel gave one.
+	ErrBadSocket = errors.New("evloop: not a connected stream socket")
 )
+
+// timeoutError is a timeout sentinel that matches both standard timeout
+// errors and reports itself a timeout the way net.Error does.
+type timeoutError struct{ msg string }
+
+func (e *timeoutError) Error() string   { return e.msg }
+func (e *timeoutError) Timeout() bool   { return true }
+func (e *timeoutError) Temporary() bool { return true }
+func (e *timeoutError) Is(target error) bool {
+	return target == os.ErrDeadlineExceeded || target == context.DeadlineExceeded
+}
 
 // PanicError is the error a connection is closed with when a handler or a
 // pool job panicked while serving it.
@@ -92,6 +122,13 @@ type aliasError struct {
 
 func (e *aliasError) Error() string        { return e.msg }
 func (e *aliasError) Is(target error) bool { return target == e.alias }
+
+// dialError is the error a dial reports: a *net.OpError, as net.Dial
+// returns, with Op "dial"; addr is the address tried last, nil when none
+// was (a bad address, a failed look-up, a stopped engine).
+func dialError(network string, addr net.Addr, err error) error {
+	return &net.OpError{Op: "dial", Net: network, Addr: addr, Err: err}
+}
 
 // listenError is the error Run returns for an address it cannot listen on:
 // a *net.OpError, as net.Listen returns, with Op "listen". network is ""

@@ -53,12 +53,13 @@ type loop struct {
 	// through failed or due, so a nested call leaves them to it.
 	closingFailed      bool
 	deliveringWritable bool
-	errs               map[*conn]error // why each failed connection failed
-	due                []*conn         // connections owed an OnWritable
-	lns                []*listener     // this loop's own listeners (reuseport mode)
-	udps               []*udpSock      // this loop's datagram sockets
-	dgram              *dgramBuf       // their receive slots and syscall arguments
-	dirty              []*udpSock      // datagram sockets with replies queued outside a batch
+	errs               map[*conn]error    // why each failed connection failed
+	dials              map[*conn]*dialing // connects in progress, by their conn
+	due                []*conn            // connections owed an OnWritable
+	lns                []*listener        // this loop's own listeners (reuseport mode)
+	udps               []*udpSock         // this loop's datagram sockets
+	dgram              *dgramBuf          // their receive slots and syscall arguments
+	dirty              []*udpSock         // datagram sockets with replies queued outside a batch
 
 	timers timerHeap // deadlines, timers, back-offs, the tick
 	now    int64     // the engine's clock, read once per iteration (tock)
@@ -98,6 +99,7 @@ func newLoop(idx int, e *engine) (*loop, error) {
 		errs:   make(map[*conn]error),
 		timing: e.opts.callbackTiming,
 		wd:     e.opts.watchdog > 0,
+		dials:  make(map[*conn]*dialing),
 	}
 	l.q = queue.New[task](p, 0, 0)
 	l.ticker.idx, l.ticker.kind = -1, timerTick
@@ -193,6 +195,11 @@ func (l *loop) OnEvent(ev poller.Event) {
 	c := l.lookup(ev.FD)
 	if c == nil || c.gen != ev.Gen {
 		return // stale: the connection this event was for is gone
+	}
+	if c.state == connDialing {
+		l.dialReady(c)
+		l.afterDispatch()
+		return
 	}
 	const trouble = poller.EventError | poller.EventHangup
 	if c.interest&poller.Writable != 0 && ev.Events&(poller.EventWrite|trouble) != 0 {
@@ -310,36 +317,53 @@ func (l *loop) afterDispatch() {
 }
 
 // register starts serving an accepted fd, already counted in l.count by
-// whoever handed it over: watch it first, so that output from OnOpen larger
-// than the socket buffer can arm EPOLLOUT, then OnOpen.
+// whoever handed it over.
 func (l *loop) register(fd int, peer netip.AddrPort, ln *listener) {
 	if l.exiting {
 		l.count.Add(-1)
 		_ = socket.Close(fd)
 		return
 	}
-	l.gen++
-	if l.gen == listenerGen {
-		l.gen++
-	}
-	c := &conn{fd: int32(fd), gen: l.gen, loop: l, ln: ln, interest: poller.Readable}
+	c := l.newConn(fd, &ln.origin, poller.Readable)
 	c.setPeer(peer)
-	if d := l.eng.opts.idleTimeout; d > 0 {
-		ct := c.timeState()
-		ct.idle.Store(int64(d))
-		l.settleTime(c)
-	}
 	if err := l.poller.Add(fd, c.gen, poller.Readable); err != nil {
 		l.eng.log.Warn("evloop: cannot watch accepted connection", "err", err)
 		l.count.Add(-1)
 		_ = socket.Close(fd)
 		return
 	}
-	for fd >= len(l.conns) {
+	l.store(c)
+	l.start(c)
+}
+
+// newConn makes the conn of fd, with the loop's next generation.
+func (l *loop) newConn(fd int, org *origin, in poller.Interest) *conn {
+	l.gen++
+	if l.gen == listenerGen {
+		l.gen++
+	}
+	return &conn{fd: int32(fd), gen: l.gen, loop: l, org: org, interest: in}
+}
+
+// store puts c in the table, under its fd.
+func (l *loop) store(c *conn) {
+	for int(c.fd) >= len(l.conns) {
 		l.conns = append(l.conns, make([]*conn, max(64, len(l.conns)))...)
 	}
-	l.conns[fd] = c
+	l.conns[c.fd] = c
+}
+
+// start serves a connection the poller watches for reading and the table
+// holds: the idle timeout, then OnOpen. Being watched first lets output
+// from OnOpen larger than the socket buffer arm EPOLLOUT. Accepted, dialed
+// and enrolled connections all open here.
+func (l *loop) start(c *conn) {
 	l.st.opened++
+	if d := l.eng.opts.idleTimeout; d > 0 {
+		ct := c.timeState()
+		ct.idle.Store(int64(d))
+		l.settleTime(c)
+	}
 	out, action := l.open(c)
 	if len(out) > 0 && c.state == connOpen {
 		_, _ = c.Write(out) // a failure is recorded by c.fail and closes c
@@ -424,13 +448,20 @@ func (l *loop) closeNow(c *conn, err error) {
 }
 
 // closeAll closes every connection now, flushed or not: the stop's drain
-// phase has already given pending output its chance. A connection that
+// phase has already given pending output its chance. Dials in progress
+// fail with ErrEngineStopped. A connection that
 // still has output to send, pending or queued by async writes (lingering
 // ones included), is reset and gets ErrStopTimeout: the peer must not take
 // a cut stream for a complete one.
 func (l *loop) closeAll() {
 	for _, c := range l.conns {
 		if c == nil {
+			continue
+		}
+		if c.state == connDialing {
+			d := l.dials[c]
+			l.dropAttempt(d)
+			l.dialFailed(d, ErrEngineStopped)
 			continue
 		}
 		err := c.failure()

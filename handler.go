@@ -33,10 +33,13 @@ type EventHandler interface {
 	OnBoot(eng Engine) Action
 	// OnShutdown runs once, after every connection's OnClose.
 	OnShutdown(eng Engine)
-	// OnOpen runs when a connection is accepted, after its fd is watched,
-	// so whatever it writes (out, or c.Write) is sent even if it is larger
-	// than the socket buffer. out is copied or written before OnOpen's
-	// caller returns; the handler may reuse it afterwards.
+	// OnOpen runs when a connection is accepted, enrolled (Engine.Enroll,
+	// EnrollFD) or, dialed by Engine.Dial or Loop.Dial, has connected (a
+	// dial that fails gets neither OnOpen nor OnClose). It runs after the fd is watched, so whatever it writes
+	// (out, or c.Write) is sent even if it is larger than the socket
+	// buffer. out is copied or written before OnOpen's caller returns; the
+	// handler may reuse it afterwards. A dialed connection's Context is
+	// already the value given to Loop.Dial.
 	OnOpen(c Conn) (out []byte, action Action)
 	// OnClose runs once per connection with the reason it closed:
 	//   - nil: an orderly close by either side (the peer's FIN, Close or a
@@ -104,7 +107,8 @@ func (BaseHandler) OnTick() (time.Duration, Action) { return time.Second, None }
 // connection can take output again. OnWritable runs on the connection's
 // loop after its pending output, having gone above the high watermark, has
 // drained to the low one: a proxy pauses its source (Conn.PauseReading) when
-// the sink's OutboundBuffered grows, and resumes it here.
+// the sink's OutboundBuffered grows, and resumes it here (and runs with
+// WithOutboundPause(false), see there; examples/proxy shows the pattern).
 type WritableHandler interface {
 	OnWritable(c Conn) Action
 }

@@ -31,7 +31,8 @@ func (lp Loop) Index() int {
 	return lp.l.idx
 }
 
-// CountConnections returns the number of open connections the loop serves.
+// CountConnections returns the number of open connections the loop
+// serves, counting those handed to it or connecting and not yet open.
 func (lp Loop) CountConnections() int {
 	if lp.l == nil {
 		return 0

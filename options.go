@@ -63,6 +63,7 @@ type options struct {
 	outLimit       int
 	inLimit        int
 	halfClose      bool
+	outboundPause  bool
 	linger         time.Duration
 	stopTimeout    time.Duration
 	execPause      bool
@@ -108,6 +109,7 @@ func defaultOptions() options {
 		outHigh:        DefaultOutboundHigh,
 		outLow:         DefaultOutboundLow,
 		outLimit:       DefaultOutboundLimit,
+		outboundPause:  true,
 		inLimit:        DefaultInboundLimit,
 		linger:         DefaultLinger,
 		stopTimeout:    DefaultStopTimeout,
@@ -259,13 +261,26 @@ func WithPool(p *ants.Pool) Option { return func(o *options) { o.pool = p } }
 
 // WithOutboundWatermarks sets when a connection with pending output stops
 // and resumes reading (defaults DefaultOutboundHigh, DefaultOutboundLow):
-// above high bytes pending, its reads pause, so a peer that sends but does
-// not read is held back by TCP flow control instead of growing memory;
-// at or below low they resume, and a handler that implements
-// WritableHandler is told. Requires 0 <= low < high.
+// above high bytes pending, its reads pause (unless WithOutboundPause is
+// off), so a peer that sends but does not read is held back by TCP flow
+// control instead of growing memory; at or below low they resume, and a
+// handler that implements WritableHandler is told. Requires
+// 0 <= low < high.
 func WithOutboundWatermarks(high, low int) Option {
 	return func(o *options) { o.outHigh, o.outLow = high, low }
 }
+
+// WithOutboundPause sets whether a connection stops reading while its
+// pending output is above the high watermark (default on): right for a
+// server that answers what it reads, as a peer that sends without reading
+// is then held back by TCP flow control. Turn it off in a handler that
+// relays between connections (a proxy), which pauses the connection that
+// feeds the full one instead (Conn.PauseReading) and resumes it in
+// OnWritable, still delivered when the output drains to the low watermark.
+// With it on, a relay can deadlock: a backend blocked writing its replies
+// to the proxy reads no more requests, so the proxy's output to it never
+// drains, while the proxy, above the high watermark, reads no replies.
+func WithOutboundPause(on bool) Option { return func(o *options) { o.outboundPause = on } }
 
 // WithOutboundLimit sets the hard cap on a connection's pending output
 // (default DefaultOutboundLimit; at least the high watermark, at most 1

@@ -22,7 +22,8 @@ type task struct {
 	peer netip.AddrPort
 	bb   *bytebufferpool.ByteBuffer // taskWrite: the bytes, owned by the task
 	cb   AsyncCallback
-	err  error // taskClose: the reason given to OnClose
+	err  error    // taskClose: the reason given to OnClose; taskDialCancel: why
+	dial *dialing // taskDial, taskDialCancel
 	// taskProbe: where the loop reports whether it is quiet.
 	reply chan<- bool
 	// taskTimer: the timer, the arming and when it is due.
@@ -50,6 +51,8 @@ const (
 	taskStopAccepting                     // close this loop's own listeners
 	taskProbe                             // Stop's drain phase: anything pending?
 	taskShutdown                          // close every connection and exit
+	taskDial                              // start a dial or serve an enrolled fd
+	taskDialCancel                        // Engine.Dial's context ended
 )
 
 // release frees what a task owns when it will not run: the async write's
@@ -158,6 +161,10 @@ func (l *loop) RunTask(t *task) {
 		l.closeAll()
 		l.closeDatagrams()
 		l.exiting = true
+	case taskDial:
+		l.runDial(t.dial)
+	case taskDialCancel:
+		l.cancelDial(t.dial, t.err)
 	}
 	l.afterDispatch()
 }
@@ -175,6 +182,9 @@ func (l *loop) drop(t *task) {
 	}
 	if t.kind == taskTimer {
 		t.timer.kill() // its loop is gone: it will never run
+	}
+	if t.kind == taskDial && !t.dial.done {
+		l.dialFailed(t.dial, ErrEngineStopped)
 	}
 	if t.conn != nil {
 		l.callback(t.conn, t.cb, ErrClosed)

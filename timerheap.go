@@ -20,6 +20,7 @@ const (
 	timerConn                          // a connection's deadlines, idle timeout and linger
 	timerListener                      // a reuseport listener's accept back-off
 	timerTick                          // OnTick, on loop 0
+	timerDial                          // a connect's timeout (c is the dialing conn)
 )
 
 // timerEntry is one item of a loop's heap. Loop only.

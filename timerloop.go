@@ -70,6 +70,8 @@ func (l *loop) runTimers() {
 			l.settleTime(e.c)
 		case timerListener:
 			l.resumeListener(e.ln)
+		case timerDial:
+			l.dialTimedOut(e.c)
 		case timerTick:
 			delay, action := l.tick()
 			l.timers.set(e, l.now+max(int64(delay), 1))

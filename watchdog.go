@@ -37,6 +37,7 @@ const (
 	actTimer
 	actTask
 	actDatagram
+	actDialCallback
 )
 
 var activityNames = [...]string{
@@ -51,6 +52,7 @@ var activityNames = [...]string{
 	actTimer:         "timer",
 	actTask:          "task",
 	actDatagram:      "OnTraffic (datagram)",
+	actDialCallback:  "DialCallback",
 }
 
 func (a activity) String() string {

@@ -226,7 +226,7 @@ func TestServeBadAddress(t *testing.T) {
 	}{
 		{name: "unknown scheme", addr: "udp-ish://127.0.0.1:0"},
 		{name: "no port", addr: "tcp://127.0.0.1"},
-		{name: "datagram", addr: "udp://127.0.0.1:0"},
+		{name: "unix datagram", addr: "unixgram://" + filepath.Join(t.TempDir(), "g.sock")},
 		{name: "port in use", addr: "tcp://" + taken.Addr().String()},
 	}
 	for _, tt := range tests {

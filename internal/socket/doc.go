@@ -1,5 +1,7 @@
 // Package socket holds every socket syscall the evloop engine makes: creating
-// listeners, accepting, reading, writing, closing, socket options and the
+// listeners, accepting, connecting (Connect, ConnectResult, and the
+// addresses to dial: DialAddrs, ResolveDial), reading, writing, closing,
+// socket options, inspecting a socket handed over by a caller, and the
 // conversions between kernel socket addresses and net.Addr values.
 //
 // The per-connection functions (Accept, Read, Write, Writev, Close) are thin:

@@ -3,6 +3,8 @@
 package socket
 
 import (
+	"context"
+	"net"
 	"net/netip"
 
 	"golang.org/x/sys/unix"
@@ -41,9 +43,19 @@ var (
 	// calls it to release a socket after a failure.
 	CloseFunc func(fd int) error = unix.Close
 
-	// SocketFunc is socket(2). Listen calls it.
+	// SocketFunc is socket(2). Listen and Connect call it.
 	SocketFunc func(domain, typ, proto int) (int, error) = unix.Socket
+
+	// ConnectFunc is connect(2) on a non-blocking socket. Connect calls it;
+	// a fake that returns unix.EINPROGRESS without connecting simulates a
+	// peer that never answers.
+	ConnectFunc func(fd int, sa unix.Sockaddr) error = unix.Connect
 
 	// ShutdownFunc is shutdown(2). Shutdown calls it.
 	ShutdownFunc func(fd int, how int) error = unix.Shutdown
+
+	// LookupNetIPFunc looks a host name up (net.DefaultResolver's
+	// LookupNetIP). ResolveDial calls it; a fake that blocks until its
+	// context ends simulates a resolver that does not answer.
+	LookupNetIPFunc func(ctx context.Context, network, host string) ([]netip.Addr, error) = net.DefaultResolver.LookupNetIP
 )

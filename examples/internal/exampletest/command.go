@@ -14,11 +14,15 @@ import (
 
 // mainAddrEnv makes a test binary run the example's main instead of its
 // tests, on the address it holds; MainStopsOnSignal starts it that way.
-const mainAddrEnv = "EVLOOP_EXAMPLE_MAIN_ADDR"
+// mainArgsEnv holds more flags for it, one per line.
+const (
+	mainAddrEnv = "EVLOOP_EXAMPLE_MAIN_ADDR"
+	mainArgsEnv = "EVLOOP_EXAMPLE_MAIN_ARGS"
+)
 
 // RunMain is called first by an example's TestMain. When MainStopsOnSignal
 // started the test binary, it runs main as the command name with one loop
-// and reports true: the process is the command, not the tests. Otherwise
+// (and the flags MainStopsOnSignal was given) and reports true: the process is the command, not the tests. Otherwise
 // it reports false and TestMain runs the tests (under goleak; this package
 // leaves goleak to the test files so that it stays a test-only dependency).
 func RunMain(name string, main func()) bool {
@@ -27,6 +31,9 @@ func RunMain(name string, main func()) bool {
 		return false
 	}
 	os.Args = []string{name, "-addr", addr, "-loops", "1"}
+	if more := os.Getenv(mainArgsEnv); more != "" {
+		os.Args = append(os.Args, strings.Split(more, "\n")...)
+	}
 	main()
 	return true
 }
@@ -35,9 +42,10 @@ func RunMain(name string, main func()) bool {
 // SIGINT and one for SIGTERM: it must announce "<name> listening on
 // tcp://<addr>", serve the exchange on a connection to that address, and
 // exit 0 on the signal. exchange returns the check to run on the same
-// connection once the command has exited. The test binary's TestMain must
-// call RunMain.
-func MainStopsOnSignal(t *testing.T, name string, exchange func(tb testing.TB, c net.Conn) (afterExit func(tb testing.TB))) {
+// connection once the command has exited. args are more flags for the
+// command (after -addr and -loops). The test binary's TestMain must call
+// RunMain.
+func MainStopsOnSignal(t *testing.T, name string, exchange func(tb testing.TB, c net.Conn) (afterExit func(tb testing.TB)), args ...string) {
 	t.Helper()
 	tests := []struct {
 		name   string
@@ -51,7 +59,7 @@ func MainStopsOnSignal(t *testing.T, name string, exchange func(tb testing.TB, c
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), mainAddrEnv+"=tcp://127.0.0.1:0")
+			cmd.Env = append(os.Environ(), mainAddrEnv+"=tcp://127.0.0.1:0", mainArgsEnv+"="+strings.Join(args, "\n"))
 			cmd.Stderr = os.Stderr
 			stdout, err := cmd.StdoutPipe()
 			if err != nil {

@@ -1,0 +1,123 @@
+//go:build linux
+
+package socket
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// Connect creates a non-blocking, close-on-exec stream socket of sa's
+// family and starts connecting it to sa. It returns the socket and:
+//   - nil: connected at once (the usual case for unix sockets);
+//   - unix.EINPROGRESS, unwrapped: the connection is under way; wait until
+//     the socket is writable, then ask ConnectResult;
+//   - any other error, an *os.SyscallError naming socket or connect: no
+//     descriptor is left open and fd is -1.
+//
+// An interrupted connect (EINTR) goes on in the kernel, as connect(2)
+// documents, so it is reported as EINPROGRESS. A unix socket whose
+// listener's backlog is full fails with EAGAIN, as in package net. Safe
+// from any goroutine.
+func Connect(sa unix.Sockaddr) (fd int, err error) {
+	family, err := familyOf(sa)
+	if err != nil {
+		return -1, err
+	}
+	fd, err = SocketFunc(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, os.NewSyscallError("socket", err)
+	}
+	err = ConnectFunc(fd, sa)
+	switch {
+	case err == nil:
+		return fd, nil
+	case errors.Is(err, unix.EINPROGRESS), errors.Is(err, unix.EINTR):
+		return fd, unix.EINPROGRESS
+	}
+	_ = CloseFunc(fd)
+	return -1, os.NewSyscallError("connect", err)
+}
+
+// ConnectResult returns the outcome of a connect that was in progress,
+// once its socket reported writability or an error: nil when it is
+// connected, otherwise the pending error (SO_ERROR) as an
+// *os.SyscallError naming connect, e.g. ECONNREFUSED or ETIMEDOUT.
+func ConnectResult(fd int) error {
+	errno, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err != nil {
+		return os.NewSyscallError("getsockopt", err)
+	}
+	if errno != 0 {
+		return os.NewSyscallError("connect", unix.Errno(errno))
+	}
+	return nil
+}
+
+func familyOf(sa unix.Sockaddr) (int, error) {
+	switch sa.(type) {
+	case *unix.SockaddrInet4:
+		return unix.AF_INET, nil
+	case *unix.SockaddrInet6:
+		return unix.AF_INET6, nil
+	case *unix.SockaddrUnix:
+		return unix.AF_UNIX, nil
+	}
+	return 0, fmt.Errorf("%w: cannot connect to a %T", ErrBadAddress, sa)
+}
+
+// Info is what the kernel says about a socket: its domain (AF_INET, ...),
+// type (SOCK_STREAM, ...) and protocol, and whether it listens.
+type Info struct {
+	Domain, Type, Protocol int
+	Listening              bool
+}
+
+// Inspect asks the kernel what kind of socket fd is. A descriptor that is
+// not a socket fails with an *os.SyscallError wrapping ENOTSOCK (EBADF for
+// one that is not open). Safe from any goroutine.
+func Inspect(fd int) (Info, error) {
+	var in Info
+	opts := []struct {
+		opt int
+		val *int
+	}{
+		{unix.SO_TYPE, &in.Type},
+		{unix.SO_DOMAIN, &in.Domain},
+		{unix.SO_PROTOCOL, &in.Protocol},
+	}
+	for _, o := range opts {
+		v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, o.opt)
+		if err != nil {
+			return Info{}, os.NewSyscallError("getsockopt", err)
+		}
+		*o.val = v
+	}
+	listening, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ACCEPTCONN)
+	if err != nil {
+		return Info{}, os.NewSyscallError("getsockopt", err)
+	}
+	in.Listening = listening != 0
+	return in, nil
+}
+
+// Dup returns a new close-on-exec descriptor for the socket fd refers to.
+// Safe from any goroutine.
+func Dup(fd int) (int, error) {
+	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return -1, os.NewSyscallError("fcntl", err)
+	}
+	return nfd, nil
+}
+
+// SetNonblock puts fd in non-blocking mode. Safe from any goroutine.
+func SetNonblock(fd int) error {
+	if err := unix.SetNonblock(fd, true); err != nil {
+		return os.NewSyscallError("fcntl", err)
+	}
+	return nil
+}
