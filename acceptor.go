@@ -194,10 +194,14 @@ func (a *acceptor) run() error {
 		}
 		resumeDue(a.lns, a.poller)
 	}
+	for _, ln := range a.lns {
+		ln.close() // pending handshakes are refused rather than left waiting
+	}
 	return nil
 }
 
-// stop makes run return; the engine then closes the listeners.
+// stop makes run return, closing the listeners (unless handed over, in
+// which case the sockets live on in the process that took them).
 func (a *acceptor) stop() {
 	a.stopping.Store(true)
 	_ = a.poller.Wake()

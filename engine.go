@@ -270,13 +270,14 @@ type engine struct {
 	base           time.Time      // the engine's clock starts here (engine.clock)
 	timerNext      atomic.Uint32  // Engine.AfterFunc's round-robin
 
-	stopMu   sync.Mutex
-	stopping bool
-	stopCtx  context.Context
-	cause    error
-	stopCh   chan struct{} // closed by the first stop request
-	done     chan struct{} // closed when Run is about to return
-	wg       sync.WaitGroup
+	stopMu       sync.Mutex
+	stopping     bool
+	notAccepting bool // stopAccepting ran (Drain, or the stop)
+	stopCtx      context.Context
+	cause        error
+	stopCh       chan struct{} // closed by the first stop request
+	done         chan struct{} // closed when Run is about to return
+	wg           sync.WaitGroup
 }
 
 func newEngine(handler EventHandler, addrs []string, o options) (_ *engine, err error) {
@@ -325,6 +326,9 @@ func newEngine(handler EventHandler, addrs []string, o options) (_ *engine, err 
 		shared = append(shared, ln)
 		e.addrs = append(e.addrs, ln.addr)
 	}
+	if err := e.adoptListeners(&shared); err != nil {
+		return nil, err
+	}
 	if len(shared) > 0 {
 		if e.acceptor, err = newAcceptor(e, shared); err != nil {
 			return nil, err
@@ -342,13 +346,16 @@ func newEngine(handler EventHandler, addrs []string, o options) (_ *engine, err 
 // listenPerLoop gives every loop its own SO_REUSEPORT listener on one
 // address.
 func (e *engine) listenPerLoop(network, address string) error {
-	return e.bindPerLoop(network, address, func(l *loop, ln *listener) error {
-		if err := l.poller.Add(ln.fd, listenerGen, poller.Readable); err != nil {
-			return err
-		}
-		l.lns = append(l.lns, ln)
-		return nil
-	})
+	return e.bindPerLoop(network, address, e.adoptPerLoop)
+}
+
+// adoptPerLoop makes ln one of l's own listeners (reuseport mode).
+func (e *engine) adoptPerLoop(l *loop, ln *listener) error {
+	if err := l.poller.Add(ln.fd, listenerGen, poller.Readable); err != nil {
+		return err
+	}
+	l.lns = append(l.lns, ln)
+	return nil
 }
 
 // bindPerLoop binds one SO_REUSEPORT socket per loop on address and hands
@@ -380,10 +387,15 @@ func (e *engine) listen(network, address string, reusePort bool) (*listener, err
 	if err != nil {
 		return nil, err
 	}
+	return e.track(s), nil
+}
+
+// track makes a listener of s, which the engine closes at the end.
+func (e *engine) track(s *socket.Listener) *listener {
 	ln := &listener{origin: origin{network: s.Network, addr: s.Addr}, sock: s, fd: s.FD}
 	ln.timer.idx = -1
 	e.lns = append(e.lns, ln)
-	return ln, nil
+	return ln
 }
 
 // prepare applies the per-connection socket options to an fd accepted on
@@ -498,18 +510,8 @@ func (e *engine) shutdown(acceptorDone <-chan struct{}) {
 		ctx, cancel = context.WithTimeout(context.Background(), e.opts.stopTimeout)
 		defer cancel()
 	}
-	if e.acceptor != nil {
-		e.acceptor.stop()
-	}
+	e.stopAccepting()
 	<-acceptorDone
-	if e.acceptor != nil {
-		for _, ln := range e.acceptor.lns {
-			ln.close() // pending handshakes are refused rather than left waiting
-		}
-	}
-	for _, l := range e.loops {
-		_ = l.q.Push(task{kind: taskStopAccepting})
-	}
 	if cause == nil {
 		e.drain(ctx)
 	}

@@ -5,6 +5,7 @@ package evloop
 import (
 	"fmt"
 	"log/slog"
+	"os"
 	"runtime"
 	"time"
 
@@ -73,6 +74,7 @@ type options struct {
 	watchdog       time.Duration
 	watchdogKill   time.Duration
 	callbackTiming bool
+	listeners      []*os.File
 }
 
 // Defaults, documented where they are declared.

@@ -128,27 +128,31 @@ func newDgramBuf(slot, batch int) *dgramBuf {
 
 // listenDatagrams gives every loop its own SO_REUSEPORT socket on address.
 func (e *engine) listenDatagrams(network, address string) error {
-	return e.bindPerLoop(network, address, func(l *loop, ln *listener) error {
-		if err := e.bufferSizes(ln.fd); err != nil {
-			return listenError(network, &net.OpError{Op: "listen", Net: network, Addr: ln.addr, Err: err})
-		}
-		family, err := unix.GetsockoptInt(ln.fd, unix.SOL_SOCKET, unix.SO_DOMAIN)
-		if err != nil {
-			return listenError(network, &net.OpError{Op: "listen", Net: network, Addr: ln.addr,
-				Err: os.NewSyscallError("getsockopt", err)})
-		}
-		s := &udpSock{ln: ln, fd: ln.fd, family: family, loop: l, interest: poller.Readable}
-		s.view.s = s
-		if err := l.poller.Add(ln.fd, listenerGen, poller.Readable); err != nil {
-			return err
-		}
-		if l.dgram == nil {
-			l.dgram = newDgramBuf(e.opts.dgramSlot, e.opts.dgramBatch)
-		}
-		l.udps = append(l.udps, s)
-		e.udps = append(e.udps, s)
-		return nil
-	})
+	return e.bindPerLoop(network, address, e.adoptDatagram)
+}
+
+// adoptDatagram makes the bound datagram socket ln one of l's.
+func (e *engine) adoptDatagram(l *loop, ln *listener) error {
+	network := ln.network
+	if err := e.bufferSizes(ln.fd); err != nil {
+		return listenError(network, &net.OpError{Op: "listen", Net: network, Addr: ln.addr, Err: err})
+	}
+	family, err := unix.GetsockoptInt(ln.fd, unix.SOL_SOCKET, unix.SO_DOMAIN)
+	if err != nil {
+		return listenError(network, &net.OpError{Op: "listen", Net: network, Addr: ln.addr,
+			Err: os.NewSyscallError("getsockopt", err)})
+	}
+	s := &udpSock{ln: ln, fd: ln.fd, family: family, loop: l, interest: poller.Readable}
+	s.view.s = s
+	if err := l.poller.Add(ln.fd, listenerGen, poller.Readable); err != nil {
+		return err
+	}
+	if l.dgram == nil {
+		l.dgram = newDgramBuf(e.opts.dgramSlot, e.opts.dgramBatch)
+	}
+	l.udps = append(l.udps, s)
+	e.udps = append(e.udps, s)
+	return nil
 }
 
 // isDatagram reports whether network is one the engine serves with

@@ -187,10 +187,9 @@ func TestUDPTruncatedDropped(t *testing.T) {
 	if _, err := udpRoundTrip(c, whole, buf, time.Second); err != nil {
 		t.Fatalf("a datagram of exactly the slot size: %v", err)
 	}
-	st := s.eng.Stats()
-	if st.DatagramsTruncated != 1 || st.DatagramsIn != 1 || st.DatagramsOut != 1 {
-		t.Fatalf("stats %+v: want 1 truncated, 1 in, 1 out", st)
-	}
+	tbStatsEventually(t, s.eng, "1 truncated, 1 in, 1 out", func(st Stats) bool {
+		return st.DatagramsTruncated == 1 && st.DatagramsIn == 1 && st.DatagramsOut == 1
+	})
 }
 
 // poolReplier answers every datagram from the pool, after a random pause,

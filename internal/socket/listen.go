@@ -50,6 +50,7 @@ type Listener struct {
 	unlinkPath string
 	unlinkDev  uint64
 	unlinkIno  uint64
+	keepFile   atomic.Bool // handed over or adopted: never unlink
 	closed     atomic.Bool
 }
 
@@ -168,7 +169,7 @@ func (l *Listener) Close() error {
 	// Listen on the path then sees a live socket or no file, never a stale
 	// one it would remove after we are gone.
 	var unlinkErr error
-	if l.unlinkPath != "" && l.ownsFile() {
+	if l.unlinkPath != "" && !l.keepFile.Load() && l.ownsFile() {
 		if err := os.Remove(l.unlinkPath); err != nil && !errors.Is(err, os.ErrNotExist) {
 			unlinkErr = err
 		}
