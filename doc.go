@@ -229,6 +229,26 @@
 // (Stats.DatagramsDropped). Stop stops reading the sockets first and lets
 // queued replies go out during its drain.
 //
+// # Operating it
+//
+// Engine.Stats returns the engine's counters and every loop's (LoopStats:
+// connections, bytes and calls in and out, blocked writes, pending output,
+// queue depth, iterations, a histogram of busy time, stalls, panics); it
+// marshals to JSON and publishes with expvar (examples/http -stats-addr).
+// WithWatchdog reports a loop stuck in one callback for longer than a
+// threshold, with the loop goroutine's stack, and WithWatchdogKill can
+// crash the process instead.
+//
+// A restart need not refuse or reset a connection: Engine.Listeners
+// duplicates the listening sockets for a successor process
+// (exec.Cmd.ExtraFiles), which serves them with WithListeners; the old
+// engine's Drain then stops accepting without touching the queues it
+// shares with the successor, and waits for its connections to be closed by
+// their peers, before Stop closes what is left. A handed-over Unix socket
+// file is never removed by the old process. SystemdListeners takes
+// systemd's socket activation the same way; examples/echo -graceful
+// restarts itself on SIGHUP.
+//
 // # Memory
 //
 // An idle connection costs a 128-byte struct and no buffer: its inbound and

@@ -6,13 +6,17 @@
 //	go run ./examples/echo -blocking
 //	go run ./examples/echo -idle-timeout 30s
 //	go run ./examples/echo -addr udp://127.0.0.1:9000
+//	go run ./examples/echo -graceful & kill -HUP $!
 //
 // With -blocking, the echo is done by the engine's goroutine pool, the way a
 // handler runs work that blocks (a database call, a file read) without
 // stalling its loop. With -idle-timeout, a connection that has neither
 // received nor sent a byte for that long is closed (by default none is).
 // On a udp:// address every datagram comes back to its sender as one
-// datagram (nc -u 127.0.0.1 9000 talks to it).
+// datagram (nc -u 127.0.0.1 9000 talks to it). With -graceful, SIGHUP
+// restarts the server without refusing or cutting a connection: it hands
+// its listening sockets to a new process of the same binary and drains
+// (see graceful.go).
 // SIGINT or SIGTERM stops it gracefully; a second signal kills it.
 package main
 
@@ -26,6 +30,7 @@ import (
 	"os/signal"
 	"runtime"
 	"syscall"
+	"time"
 
 	"github.com/evloop/evloop"
 )
@@ -62,6 +67,9 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 	fs.BoolVar(&cfg.blocking, "blocking", false, "echo from the engine's goroutine pool instead of the event loop")
 	fs.IntVar(&cfg.poolSize, "pool", evloop.DefaultPoolSize, "goroutines in the engine's pool (with -blocking)")
 	fs.DurationVar(&cfg.idleTimeout, "idle-timeout", 0, "close a connection that has neither received nor sent a byte for this long (0: never)")
+	fs.BoolVar(&cfg.graceful, "graceful", false, "on SIGHUP, restart without dropping a connection: hand the listeners to a new process, drain, exit")
+	fs.DurationVar(&cfg.drainTimeout, "drain-timeout", 30*time.Second, "with -graceful, how long the old process waits for its clients to finish")
+	fs.IntVar(&cfg.inherit, "inherit", 0, "serve the N listening sockets a predecessor passed as descriptors 3... (set by -graceful's restart)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -71,11 +79,21 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 		err = fmt.Errorf("unexpected arguments: %q", fs.Args())
 	case cfg.idleTimeout < 0:
 		err = fmt.Errorf("-idle-timeout %v: must not be negative", cfg.idleTimeout)
+	case cfg.drainTimeout <= 0:
+		err = fmt.Errorf("-drain-timeout %v: must be positive", cfg.drainTimeout)
+	case cfg.inherit < 0:
+		err = fmt.Errorf("-inherit %d: must not be negative", cfg.inherit)
 	}
 	if err != nil {
 		fmt.Fprintln(output, err)
 		fs.Usage()
 		return config{}, err
 	}
+	// A successor gets the same flags; -inherit is the restart's own.
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name != "inherit" {
+			cfg.args = append(cfg.args, "-"+f.Name+"="+f.Value.String())
+		}
+	})
 	return cfg, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net"
+	"os"
 	"time"
 
 	"github.com/evloop/evloop"
@@ -22,6 +23,13 @@ type config struct {
 	// idleTimeout closes a connection that has neither received nor sent a
 	// byte for this long; 0 (the default) never does.
 	idleTimeout time.Duration
+	// graceful restarts on SIGHUP (graceful.go), draining for up to
+	// drainTimeout; inherit is the number of listening sockets handed over
+	// by a predecessor; args are the flags set, for a successor.
+	graceful     bool
+	drainTimeout time.Duration
+	inherit      int
+	args         []string
 }
 
 func (cfg config) options() []evloop.Option {
@@ -51,21 +59,47 @@ func (cfg config) options() []evloop.Option {
 // any connection is served. It returns nil after a clean stop, or why the
 // server could not start or stopped on its own.
 func serve(ctx context.Context, cfg config, ready func(net.Addr)) error {
-	h := &echoHandler{blocking: cfg.blocking, ready: ready}
-	return evloop.RunContext(ctx, h, cfg.addr, cfg.options()...)
+	h := &echoHandler{blocking: cfg.blocking, ready: ready, booted: make(chan evloop.Engine, 1)}
+	addrs, opts := []string{cfg.addr}, cfg.options()
+	if cfg.inherit > 0 {
+		// A restart's successor serves its predecessor's sockets only.
+		files, readyPipe := inherited(cfg.inherit)
+		addrs, opts = nil, append(opts, evloop.WithListeners(files...))
+		h.readyPipe = readyPipe
+		defer func() {
+			for _, f := range files {
+				f.Close()
+			}
+		}()
+	}
+	if cfg.graceful {
+		var stop context.CancelFunc
+		ctx, stop = context.WithCancel(ctx)
+		defer stop()
+		go watchRestarts(ctx, cfg, h.booted, stop)
+	}
+	return evloop.RunAddrsContext(ctx, h, addrs, opts...)
 }
 
 // echoHandler sends back what it receives, from the loop or, when
 // blocking, from the engine's goroutine pool.
 type echoHandler struct {
 	evloop.BaseHandler
-	blocking bool
-	ready    func(net.Addr)
+	blocking  bool
+	ready     func(net.Addr)
+	booted    chan evloop.Engine // given the engine at boot (-graceful)
+	readyPipe *os.File           // a restart's successor reports "ready" here
 }
 
-// OnBoot reports the bound address.
+// OnBoot reports the bound address, and to a predecessor that this
+// process serves.
 func (h *echoHandler) OnBoot(eng evloop.Engine) evloop.Action {
 	h.ready(eng.Addrs()[0])
+	h.booted <- eng
+	if h.readyPipe != nil {
+		_, _ = h.readyPipe.WriteString("ready\n")
+		_ = h.readyPipe.Close()
+	}
 	return evloop.None
 }
 

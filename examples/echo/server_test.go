@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"testing"
 	"time"
@@ -178,17 +179,28 @@ func TestParseFlags(t *testing.T) {
 		want    config
 		wantErr bool
 	}{
-		{name: "defaults: no idle timeout", args: nil, want: config{addr: "tcp://127.0.0.1:9000", loops: runtime.GOMAXPROCS(0), poolSize: evloop.DefaultPoolSize}},
+		{name: "defaults: no idle timeout", args: nil, want: config{addr: "tcp://127.0.0.1:9000", loops: runtime.GOMAXPROCS(0),
+			poolSize: evloop.DefaultPoolSize, drainTimeout: 30 * time.Second}},
 		{
 			name: "all set",
 			args: []string{"-addr", "unix:///tmp/x.sock", "-loops", "3", "-reuseport", "-blocking", "-pool", "7"},
-			want: config{addr: "unix:///tmp/x.sock", loops: 3, reusePort: true, blocking: true, poolSize: 7},
+			want: config{addr: "unix:///tmp/x.sock", loops: 3, reusePort: true, blocking: true, poolSize: 7, drainTimeout: 30 * time.Second,
+				args: []string{"-addr=unix:///tmp/x.sock", "-blocking=true", "-loops=3", "-pool=7", "-reuseport=true"}},
 		},
 		{
 			name: "idle timeout",
 			args: []string{"-idle-timeout", "45s"},
-			want: config{addr: "tcp://127.0.0.1:9000", loops: runtime.GOMAXPROCS(0), poolSize: evloop.DefaultPoolSize, idleTimeout: 45 * time.Second},
+			want: config{addr: "tcp://127.0.0.1:9000", loops: runtime.GOMAXPROCS(0), poolSize: evloop.DefaultPoolSize, idleTimeout: 45 * time.Second,
+				drainTimeout: 30 * time.Second, args: []string{"-idle-timeout=45s"}},
 		},
+		{
+			name: "graceful restart, and a successor's flags",
+			args: []string{"-graceful", "-drain-timeout", "5s", "-inherit", "2"},
+			want: config{addr: "tcp://127.0.0.1:9000", loops: runtime.GOMAXPROCS(0), poolSize: evloop.DefaultPoolSize,
+				graceful: true, drainTimeout: 5 * time.Second, inherit: 2, args: []string{"-drain-timeout=5s", "-graceful=true"}},
+		},
+		{name: "zero drain timeout", args: []string{"-drain-timeout", "0s"}, wantErr: true},
+		{name: "negative inherit", args: []string{"-inherit", "-1"}, wantErr: true},
 		{name: "unknown flag", args: []string{"-nope"}, wantErr: true},
 		{name: "negative idle timeout", args: []string{"-idle-timeout", "-2s"}, wantErr: true},
 		{name: "idle timeout without unit", args: []string{"-idle-timeout", "5"}, wantErr: true},
@@ -202,7 +214,7 @@ func TestParseFlags(t *testing.T) {
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("parseFlags(%q) error = %v, want error: %v", tt.args, err, tt.wantErr)
 			}
-			if !tt.wantErr && got != tt.want {
+			if !tt.wantErr && !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("parseFlags(%q) = %+v, want %+v", tt.args, got, tt.want)
 			}
 			if tt.wantErr && out.Len() == 0 {
