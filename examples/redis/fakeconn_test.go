@@ -11,6 +11,7 @@ type fakeConn struct {
 	in     []byte // buffered inbound bytes
 	out    []byte // everything written
 	writes int
+	peeks  int
 	ctx    any
 }
 
@@ -20,6 +21,7 @@ func (f *fakeConn) InboundBuffered() int  { return len(f.in) }
 func (f *fakeConn) OutboundBuffered() int { return 0 }
 
 func (f *fakeConn) Peek(n int) ([]byte, error) {
+	f.peeks++
 	if n < 0 || n > len(f.in) {
 		n = len(f.in)
 	}

@@ -56,8 +56,10 @@
 // sending a value at the limit while receiving one can pin two buffers of
 // the next power of two above those: 2 GiB at the default, 64 MiB with
 // -max-value 16mb. On top of that come, while such a value passes, the
-// reply being built (a copy of the value, dropped after the write) and
-// the value stored. Set -max-value to the largest value the application
+// reply being built (a copy of the value, dropped after the write), the
+// value stored, and, when a command straddles the end of a connection's
+// ring buffer, the contiguous copy evloop's Peek makes, in memory its loop
+// keeps for later copies. Set -max-value to the largest value the application
 // stores. Replies are written every 256 KiB, and a connection whose
 // unsent replies pass 1 MiB is not served further until they drain; a
 // single reply larger than the outbound limit (an MGET of several values
