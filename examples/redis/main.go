@@ -15,8 +15,10 @@
 // errors word for word; a test compares them with a real redis-server's. Commands come in
 // multibulk form, as clients send them, or inline, as typed in telnet
 // ("PING"); pipelined commands are all answered, their replies in one
-// write. Every key holds a string: commands on other types are unknown
-// commands here.
+// write. Every key holds a string, so Redis's WRONGTYPE error cannot
+// arise: INCR on a value that does not read as an integer gets Redis's
+// "-ERR value is not an integer or out of range", and commands on other
+// types (LPUSH, HSET...) are unknown commands here.
 //
 // # Where it differs from Redis, on purpose
 //
