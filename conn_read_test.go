@@ -334,3 +334,24 @@ func TestReadBufferSizes(t *testing.T) {
 		})
 	}
 }
+
+// TestScratchReleasedAfterBigPeek: the contiguous copy a big Peek across a
+// ring's wrap needs is not kept by the loop once the callback returns.
+func TestScratchReleasedAfterBigPeek(t *testing.T) {
+	const big = 1 << 20
+	kept := make(chan int, 1)
+	h := &tbHandler{traffic: func(c Conn) Action {
+		l := c.(*conn).loop
+		_ = l.scratchFor(big) // what Peek takes for a wrapped 1 MiB message
+		_, _ = c.Next(-1)
+		c.Loop().AfterFunc(0, func() { kept <- cap(l.scratch) })
+		return None
+	}}
+	s := startEngine(t, h, "tcp://127.0.0.1:0", WithLoops(1))
+	if _, err := s.dial(t).Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if n := tbRecv(t, kept, 5*time.Second, "the scratch size"); n > maxScratch {
+		t.Fatalf("the loop keeps a %d-byte scratch buffer after the callback, want at most %d", n, maxScratch)
+	}
+}

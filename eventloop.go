@@ -270,6 +270,9 @@ func (l *loop) endTraffic(c *conn, before int) {
 		}
 		l.cur, l.view = nil, nil
 	}
+	if cap(l.scratch) > maxScratch {
+		l.scratch = nil // the slices Peek returned die with the callback
+	}
 	if c.state == connClosed {
 		return
 	}
@@ -512,7 +515,13 @@ func waitTimeout(deadline time.Time) int {
 	return int((d + time.Millisecond - 1) / time.Millisecond)
 }
 
-// scratchFor returns loop-owned memory for n contiguous bytes.
+// maxScratch is the largest scratch buffer a loop keeps between callbacks;
+// a larger one, grown for one big Peek across a ring's wrap, goes back to
+// the GC when the callback returns.
+const maxScratch = 64 << 10
+
+// scratchFor returns loop-owned memory for n contiguous bytes, valid until
+// the callback returns.
 func (l *loop) scratchFor(n int) []byte {
 	if cap(l.scratch) < n {
 		l.scratch = make([]byte, n)
