@@ -9,7 +9,10 @@
 // sent or with other bytes is an error. UDP may lose a datagram: one not
 // answered within -timeout is given up on, counted as lost and replaced by
 // the next, so a loss never stalls the socket's window; a reply that comes
-// after its datagram was given up on is ignored and counted as late.
+// after its datagram was given up on is ignored and counted as late. Before
+// giving up, a socket reads the replies already waiting in its receive
+// queue: a reply that came in time but was not read yet, because udpload
+// itself was late, is not a loss.
 //
 // It prints one JSON object per line on stdout, as echoload does:
 // {"event":"start"} when the measured window opens, {"event":"end"} when it
@@ -31,6 +34,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/evloop/evloop/benchmarks/internal/hist"
 	"github.com/evloop/evloop/benchmarks/internal/loadgen"
@@ -137,7 +142,9 @@ func run(cfg config) (result, error) {
 		if err := c.SetWriteDeadline(writeDeadline); err != nil {
 			return res, err
 		}
-		workers[i] = newWorker(c, uint32(i), cfg.size, cfg.pipeline, cfg.timeout, pattern, &phase)
+		if workers[i], err = newWorker(c, uint32(i), cfg.size, cfg.pipeline, cfg.timeout, pattern, &phase); err != nil {
+			return res, err
+		}
 	}
 	var wg sync.WaitGroup
 	base := time.Now()
@@ -207,16 +214,18 @@ func (p pattern) payload(id uint32, seq uint64) []byte {
 // datagram costs a write, a read, a compare and a histogram slot.
 type worker struct {
 	conn    *net.UDPConn
+	fd      int // conn's socket, for the reads that must not wait
 	id      uint32
 	size, k int
 	timeout time.Duration
 	pattern pattern
 	phase   *atomic.Int32
 
-	seq     []uint64        // the datagram each slot waits for
+	seq     []uint64        // the datagram each slot waits for, or waited for last
 	sent    []time.Duration // when it was sent, since base
 	waiting []bool          // the slot waits for a reply
 	pending int             // slots waiting
+	refill  []int           // slots a scan freed, to send their next datagrams
 	out, in []byte          // one datagram to send; one received, and a byte more to catch a longer reply
 
 	hist             hist.Histogram
@@ -224,15 +233,24 @@ type worker struct {
 	err              error
 }
 
-func newWorker(c *net.UDPConn, id uint32, size, k int, timeout time.Duration, p pattern, phase *atomic.Int32) *worker {
-	return &worker{
+func newWorker(c *net.UDPConn, id uint32, size, k int, timeout time.Duration, p pattern, phase *atomic.Int32) (*worker, error) {
+	w := &worker{
 		conn: c, id: id, size: size, k: k, timeout: timeout, pattern: p, phase: phase,
 		seq:     make([]uint64, k),
 		sent:    make([]time.Duration, k),
 		waiting: make([]bool, k),
+		refill:  make([]int, 0, k),
 		out:     make([]byte, size),
 		in:      make([]byte, size+1),
 	}
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	if err := rc.Control(func(fd uintptr) { w.fd = int(fd) }); err != nil {
+		return nil, err
+	}
+	return w, nil
 }
 
 func (w *worker) run(base time.Time) {
@@ -255,7 +273,11 @@ func (w *worker) run(base time.Time) {
 		ph := w.phase.Load()
 		switch {
 		case err == nil:
-			if err := w.reply(w.in[:n], now, ph); err != nil {
+			j, err := w.reply(w.in[:n], now, ph)
+			if err == nil && j >= 0 {
+				err = w.next(j, now, ph)
+			}
+			if err != nil {
 				w.err = err
 				return
 			}
@@ -264,7 +286,7 @@ func (w *worker) run(base time.Time) {
 			return
 		}
 		if now >= next {
-			if err := w.giveUp(now, ph); err != nil {
+			if err := w.scan(now, ph); err != nil {
 				w.err = err
 				return
 			}
@@ -286,48 +308,82 @@ func (w *worker) send(j int, now time.Duration) error {
 		return fmt.Errorf("socket %d: datagram %d: %w", w.id, seq, err)
 	}
 	w.sent[j] = now
-	if !w.waiting[j] {
-		w.waiting[j] = true
-		w.pending++
-	}
+	w.waiting[j] = true
+	w.pending++
 	return nil
 }
 
-// reply checks a reply that arrived at now in phase ph, and, while the
-// run goes on, sends its slot's next datagram.
-func (w *worker) reply(b []byte, now time.Duration, ph int32) error {
+// settle marks slot j's datagram answered or given up on.
+func (w *worker) settle(j int) {
+	w.waiting[j] = false
+	w.pending--
+}
+
+// next sends slot j's next datagram, unless the window has closed.
+func (w *worker) next(j int, now time.Duration, ph int32) error {
+	if ph == loadgen.Stopping {
+		return nil
+	}
+	w.seq[j] += uint64(w.k)
+	return w.send(j, now)
+}
+
+// reply checks a reply that arrived at now in phase ph, counts it, and
+// returns the slot it frees, or -1 for a reply that came after its datagram
+// was given up on.
+func (w *worker) reply(b []byte, now time.Duration, ph int32) (int, error) {
 	if len(b) != w.size {
-		return fmt.Errorf("socket %d: a reply of %d bytes to datagrams of %d", w.id, len(b), w.size)
+		return -1, fmt.Errorf("socket %d: a reply of %d bytes to datagrams of %d", w.id, len(b), w.size)
 	}
 	if id := binary.LittleEndian.Uint32(b); id != w.id {
-		return fmt.Errorf("socket %d: a reply carrying socket id %d", w.id, id)
+		return -1, fmt.Errorf("socket %d: a reply carrying socket id %d", w.id, id)
 	}
 	seq := binary.LittleEndian.Uint64(b[4:])
 	j := int(seq % uint64(w.k))
 	cur := w.seq[j]
 	if seq > cur {
-		return fmt.Errorf("socket %d: a reply to datagram %d, which was never sent (slot %d is at %d)", w.id, seq, j, cur)
+		return -1, fmt.Errorf("socket %d: a reply to datagram %d, which was never sent (slot %d is at %d)", w.id, seq, j, cur)
 	}
 	if !bytes.Equal(b[headerSize:], w.pattern.payload(w.id, seq)) {
-		return fmt.Errorf("socket %d: the reply to datagram %d came back with other bytes", w.id, seq)
+		return -1, fmt.Errorf("socket %d: the reply to datagram %d came back with other bytes", w.id, seq)
 	}
 	if seq < cur || !w.waiting[j] {
 		// Given up on already (or answered twice): the slot has moved on.
 		if ph == loadgen.Measuring {
 			w.late++
 		}
-		return nil
+		return -1, nil
 	}
 	if ph == loadgen.Measuring {
 		w.hist.Record(now - w.sent[j])
 		w.msgs++
 	}
-	return w.next(j, now, ph)
+	w.settle(j)
+	return j, nil
 }
 
-// giveUp gives up on every datagram that has waited for its reply for the
-// timeout or longer at now, and replaces it.
-func (w *worker) giveUp(now time.Duration, ph int32) error {
+// scan gives up on every datagram that has waited for its reply for the
+// timeout or longer at now, and replaces it. The replies already in the
+// socket's receive queue are read first, without waiting: when this
+// process, not the server, was late (descheduled, or busy with other
+// sockets), a reply that came in time is not counted as lost. That read
+// takes at most 2k replies, and the slots it frees get their next
+// datagrams only after the give-ups, so it ends.
+func (w *worker) scan(now time.Duration, ph int32) error {
+	w.refill = w.refill[:0]
+	for range 2 * w.k {
+		n, err := unix.Read(w.fd, w.in)
+		if err != nil {
+			break // EAGAIN: nothing queued; another error comes back to conn.Read
+		}
+		j, err := w.reply(w.in[:n], now, ph)
+		if err != nil {
+			return err
+		}
+		if j >= 0 {
+			w.refill = append(w.refill, j)
+		}
+	}
 	for j := range w.k {
 		if !w.waiting[j] || now-w.sent[j] < w.timeout {
 			continue
@@ -335,21 +391,13 @@ func (w *worker) giveUp(now time.Duration, ph int32) error {
 		if ph == loadgen.Measuring {
 			w.lost++
 		}
+		w.settle(j)
+		w.refill = append(w.refill, j)
+	}
+	for _, j := range w.refill {
 		if err := w.next(j, now, ph); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// next sends slot j's next datagram, or, once the window has closed,
-// leaves the slot empty.
-func (w *worker) next(j int, now time.Duration, ph int32) error {
-	if ph == loadgen.Stopping {
-		w.waiting[j] = false
-		w.pending--
-		return nil
-	}
-	w.seq[j] += uint64(w.k)
-	return w.send(j, now)
 }

@@ -34,7 +34,10 @@ func testWorker(t *testing.T, size, k int, timeout time.Duration) *worker {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	w := newWorker(c, 7, size, k, timeout, newPattern(size), new(atomic.Int32))
+	w, err := newWorker(c, 7, size, k, timeout, newPattern(size), new(atomic.Int32))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for j := 0; j < k; j++ {
 		w.seq[j] = uint64(j)
 		if err := w.send(j, 0); err != nil {
@@ -70,19 +73,28 @@ func TestTheWorkerSendsWhatItChecks(t *testing.T) {
 	}
 }
 
-func TestReplyIsCheckedAndReplaced(t *testing.T) {
-	w := testWorker(t, 64, 4, time.Second)
-	if err := w.reply(datagram(w.pattern, 64, 7, 2), 100*time.Microsecond, loadgen.Measuring); err != nil {
+// answer passes w the reply to socket 7's datagram seq at now and, as the
+// run does, sends the freed slot's next datagram.
+func answer(t *testing.T, w *worker, seq uint64, now time.Duration, ph int32) {
+	t.Helper()
+	j, err := w.reply(datagram(w.pattern, w.size, 7, seq), now, ph)
+	if err == nil && j >= 0 {
+		err = w.next(j, now, ph)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestReplyIsCheckedAndReplaced(t *testing.T) {
+	w := testWorker(t, 64, 4, time.Second)
+	answer(t, w, 2, 100*time.Microsecond, loadgen.Measuring)
 	if w.msgs != 1 || w.hist.Count() != 1 || w.seq[2] != 6 || w.pending != 4 {
 		t.Fatalf("after a good reply: msgs %d, recorded %d, slot 2 at %d, pending %d; want 1, 1, 6, 4",
 			w.msgs, w.hist.Count(), w.seq[2], w.pending)
 	}
 	// A reply in the warm-up counts nothing but moves the slot on.
-	if err := w.reply(datagram(w.pattern, 64, 7, 6), time.Millisecond, loadgen.Warming); err != nil {
-		t.Fatal(err)
-	}
+	answer(t, w, 6, time.Millisecond, loadgen.Warming)
 	if w.msgs != 1 || w.seq[2] != 10 {
 		t.Fatalf("after a warm-up reply: msgs %d, slot 2 at %d; want 1 and 10", w.msgs, w.seq[2])
 	}
@@ -110,8 +122,8 @@ func TestCorruptRepliesAreErrors(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			w := testWorker(t, 64, 4, time.Second)
-			err := w.reply(c.make(w.pattern), time.Millisecond, loadgen.Measuring)
-			if err == nil || !strings.Contains(err.Error(), c.want) {
+			j, err := w.reply(c.make(w.pattern), time.Millisecond, loadgen.Measuring)
+			if j != -1 || err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want one saying %q", err, c.want)
 			}
 			if w.msgs != 0 {
@@ -125,34 +137,28 @@ func TestGivenUpDatagramsAreLostAndTheirRepliesLate(t *testing.T) {
 	const timeout = 100 * time.Millisecond
 	w := testWorker(t, 64, 2, timeout)
 	// Slot 1 is answered at 50 ms and its next datagram sent then.
-	if err := w.reply(datagram(w.pattern, 64, 7, 1), 50*time.Millisecond, loadgen.Measuring); err != nil {
-		t.Fatal(err)
-	}
+	answer(t, w, 1, 50*time.Millisecond, loadgen.Measuring)
 	// At 120 ms only slot 0's datagram has waited for the timeout.
-	if err := w.giveUp(120*time.Millisecond, loadgen.Measuring); err != nil {
+	if err := w.scan(120*time.Millisecond, loadgen.Measuring); err != nil {
 		t.Fatal(err)
 	}
 	if w.lost != 1 || w.seq[0] != 2 || w.seq[1] != 3 || w.pending != 2 {
 		t.Fatalf("after giving up: lost %d, slots at %d and %d, pending %d; want 1, 2, 3, 2", w.lost, w.seq[0], w.seq[1], w.pending)
 	}
 	// Its reply comes after all: ignored, counted late.
-	if err := w.reply(datagram(w.pattern, 64, 7, 0), 130*time.Millisecond, loadgen.Measuring); err != nil {
-		t.Fatal(err)
-	}
+	answer(t, w, 0, 130*time.Millisecond, loadgen.Measuring)
 	if w.late != 1 || w.msgs != 1 || w.seq[0] != 2 {
 		t.Fatalf("a late reply: late %d, msgs %d, slot 0 at %d; want 1, 1, 2", w.late, w.msgs, w.seq[0])
 	}
 	// A late reply is still checked.
 	bad := datagram(w.pattern, 64, 7, 0)
 	bad[20] ^= 1
-	if err := w.reply(bad, 140*time.Millisecond, loadgen.Measuring); err == nil {
+	if _, err := w.reply(bad, 140*time.Millisecond, loadgen.Measuring); err == nil {
 		t.Fatal("a corrupt late reply passed")
 	}
 	// Once the window has closed, replies and give-ups empty the slots.
-	if err := w.reply(datagram(w.pattern, 64, 7, 3), 150*time.Millisecond, loadgen.Stopping); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.giveUp(time.Second, loadgen.Stopping); err != nil {
+	answer(t, w, 3, 150*time.Millisecond, loadgen.Stopping)
+	if err := w.scan(time.Second, loadgen.Stopping); err != nil {
 		t.Fatal(err)
 	}
 	if w.pending != 0 || w.lost != 1 || w.msgs != 1 {
@@ -171,15 +177,61 @@ func TestNoAllocationPerDatagram(t *testing.T) {
 		binary.LittleEndian.PutUint64(in[4:], seq)
 		copy(in[headerSize:], w.pattern.payload(w.id, seq))
 		now += time.Microsecond
-		if err := w.reply(in, now, loadgen.Measuring); err != nil {
+		j, err := w.reply(in, now, loadgen.Measuring)
+		if err != nil || j != 3 {
+			t.Fatalf("slot %d, %v", j, err)
+		}
+		if err := w.next(j, now, loadgen.Measuring); err != nil {
 			t.Fatal(err)
 		}
-		if err := w.giveUp(now, loadgen.Measuring); err != nil {
+		if err := w.scan(now, loadgen.Measuring); err != nil {
 			t.Fatal(err)
 		}
 	})
 	if allocs != 0 {
 		t.Fatalf("%.2f allocations per datagram, want 0", allocs)
+	}
+}
+
+func TestRepliesWaitingInTheSocketAreNotLost(t *testing.T) {
+	// A worker whose replies have all come back, but which was late to
+	// read them: at its scan, long after the timeout, none is lost.
+	addr := echoServer(t, func(_ int, b []byte, reply func([]byte)) { reply(b) })
+	raddr, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.DialUDP("udp", nil, raddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const timeout = 10 * time.Millisecond
+	w, err := newWorker(c, 7, 64, 4, timeout, newPattern(64), new(atomic.Int32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := 0; j < 4; j++ {
+		w.seq[j] = uint64(j)
+		if err := w.send(j, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // the echoes wait in the socket
+	if err := w.scan(time.Second, loadgen.Measuring); err != nil {
+		t.Fatal(err)
+	}
+	if w.lost != 0 || w.msgs != 4 || w.pending != 4 || w.seq[0] != 4 || w.seq[3] != 7 {
+		t.Fatalf("after the scan: lost %d, msgs %d, pending %d, slots at %v; want 0, 4, 4, [4 5 6 7]", w.lost, w.msgs, w.pending, w.seq)
+	}
+	// The next scan, with nothing queued, gives up on whatever is still
+	// waiting: here the echoes of the next four are queued too, so none.
+	time.Sleep(100 * time.Millisecond)
+	if err := w.scan(2*time.Second, loadgen.Measuring); err != nil {
+		t.Fatal(err)
+	}
+	if w.lost != 0 || w.msgs != 8 {
+		t.Fatalf("second scan: lost %d, msgs %d; want 0 and 8", w.lost, w.msgs)
 	}
 }
 
