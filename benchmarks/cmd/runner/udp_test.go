@@ -250,3 +250,33 @@ func TestContestantsEchoDatagrams(t *testing.T) {
 		})
 	}
 }
+
+func TestNoisyRoundsThatLostDatagramsAreMeasuredAgain(t *testing.T) {
+	ok := results.Run{Kind: "udp", OK: true, Msgs: 1000, Seconds: 3, OtherCPU: 0.5}
+	lossy := results.Run{Kind: "udp", Msgs: 900, Lost: 100, Seconds: 3, OtherCPU: 2, Error: "lost 100 of 1000 datagrams"}
+	broken := results.Run{Kind: "udp", Seconds: 3, Error: "correctness check: no reply"}
+	if !lostTooMany(lossy) || lostTooMany(ok) || lostTooMany(broken) {
+		t.Fatal("lostTooMany does not tell a round that lost datagrams from the others")
+	}
+	echo := lossy
+	echo.Kind = "echo"
+	if lostTooMany(echo) {
+		t.Fatal("an echo round lost datagrams")
+	}
+	quieter := lossy
+	quieter.OtherCPU = 0.2
+	for _, c := range []struct {
+		name      string
+		r, again  results.Run
+		keepAgain bool
+	}{
+		{"a quieter passing attempt", lossy, ok, true},
+		{"a noisier lossy attempt", ok, lossy, false},
+		{"a quieter lossy attempt", ok, quieter, true},
+		{"another failure", ok, broken, true},
+	} {
+		if got := keepAgain(c.r, c.again); got != c.keepAgain {
+			t.Errorf("%s: kept %v, want %v", c.name, got, c.keepAgain)
+		}
+	}
+}
