@@ -58,7 +58,7 @@ for arg in "$@"; do
 done
 
 echo "building into $bin"
-go build -o "$bin/" ./contestants/... ./cmd/echoload ./cmd/firehose ./cmd/holdconns ./cmd/runner
+go build -o "$bin/" ./contestants/... ./cmd/echoload ./cmd/udpload ./cmd/firehose ./cmd/holdconns ./cmd/runner
 # The C reference contestant needs a C compiler; without one the runner
 # skips it and says so.
 if command -v cc >/dev/null 2>&1; then

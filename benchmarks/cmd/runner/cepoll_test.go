@@ -26,7 +26,7 @@ func startCEpoll(t testing.TB, proto string) string {
 	if out, err := exec.Command(cc, "-O2", "-Wall", "-Werror", "-o", bin, "../../contestants/cepoll/main.c").CombinedOutput(); err != nil {
 		t.Fatalf("cc: %v\n%s", err, out)
 	}
-	addr, err := freeAddr()
+	addr, err := freeAddr(proto)
 	if err != nil {
 		t.Fatal(err)
 	}

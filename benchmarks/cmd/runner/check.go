@@ -3,10 +3,13 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"slices"
 	"time"
 
 	"github.com/evloop/evloop/benchmarks/internal/plaintext"
@@ -15,6 +18,9 @@ import (
 // check verifies that the server at addr answers proto correctly before it
 // is measured.
 func check(proto, addr string) error {
+	if proto == "udp" {
+		return checkUDP(addr, udpCheckWait)
+	}
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return err
@@ -55,6 +61,80 @@ func checkEcho(c net.Conn) error {
 		}
 	}
 	return nil
+}
+
+// udpCheckSizes are the datagram sizes the UDP check sends: from one byte
+// to more than an Ethernet frame and near the largest datagram.
+var udpCheckSizes = []int{1, 64, 1400, 60000}
+
+// udpCheckCount is how many datagrams of each size the UDP check sends, each
+// with bytes of its own.
+const udpCheckCount = 3
+
+// udpCheckWait is how long the UDP check waits for a reply before it sends
+// the datagram once more.
+const udpCheckWait = time.Second
+
+// checkUDP sends datagrams of every udpCheckSizes size to the UDP echo
+// server at addr, one at a time, and expects each back whole, as one
+// datagram. A datagram not answered within wait is sent once more (UDP may
+// lose one); a second loss fails. A copy of a reply already received (after
+// a resend) is skipped.
+func checkUDP(addr string, wait time.Duration) error {
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	buf := make([]byte, 64<<10+1) // a byte more than any datagram: a longer reply shows
+	var seen [][]byte
+	for _, size := range udpCheckSizes {
+		for i := range udpCheckCount {
+			msg := make([]byte, size)
+			for j := range msg {
+				msg[j] = byte(j*7 + size + i*31)
+			}
+			if err := echoDatagram(c, msg, buf, seen, wait); err != nil {
+				return fmt.Errorf("echo of a %d-byte datagram: %w", size, err)
+			}
+			seen = append(seen, msg)
+		}
+	}
+	return nil
+}
+
+// echoDatagram sends msg on c and waits for it to come back, sending it a
+// second time if it does not within wait; replies equal to one of seen,
+// the datagrams already answered, are skipped.
+func echoDatagram(c net.Conn, msg, buf []byte, seen [][]byte, wait time.Duration) error {
+	for try := 1; ; try++ {
+		if _, err := c.Write(msg); err != nil {
+			return fmt.Errorf("write: %w", err)
+		}
+		if err := c.SetReadDeadline(time.Now().Add(wait)); err != nil {
+			return err
+		}
+		for {
+			n, err := c.Read(buf)
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("read: %w", err)
+			}
+			got := buf[:n]
+			if bytes.Equal(got, msg) {
+				return nil
+			}
+			if slices.ContainsFunc(seen, func(s []byte) bool { return bytes.Equal(got, s) }) {
+				continue // an earlier datagram's reply, sent twice
+			}
+			return fmt.Errorf("came back different: %d bytes, want %d", n, len(msg))
+		}
+		if try == 2 {
+			return fmt.Errorf("no reply within %v, twice", wait)
+		}
+	}
 }
 
 // checkHTTP sends three pipelined requests in one write and a fourth split

@@ -62,8 +62,8 @@ func (w *window) fill(r *results.Run, msgs float64) {
 	}
 }
 
-// echoResult is echoload's last line.
-type echoResult struct {
+// loadResult is the last line of echoload and udpload.
+type loadResult struct {
 	Event      string  `json:"event"`
 	Seconds    float64 `json:"seconds"`
 	Msgs       float64 `json:"msgs"`
@@ -73,7 +73,19 @@ type echoResult struct {
 	P99us      float64 `json:"p99_us"`
 	P999us     float64 `json:"p999_us"`
 	LoaderCPU  float64 `json:"loader_cpu_s"`
-	Error      string  `json:"error"`
+	// udpload only: datagrams given up on, and replies that came after.
+	Lost  float64 `json:"lost"`
+	Late  float64 `json:"late"`
+	Error string  `json:"error"`
+}
+
+// parseLoadLine reads one of a load generator's JSON lines: its event
+// ("start", "end" or "result"), and ok false for a line that is not one.
+func parseLoadLine(line string) (ev loadResult, ok bool) {
+	if json.Unmarshal([]byte(line), &ev) != nil || ev.Event == "" {
+		return loadResult{}, false
+	}
+	return ev, true
 }
 
 func (b *bench) echo(m mode, s scenario, sv *running, addr string, r *results.Run, logPath string) error {
@@ -89,27 +101,63 @@ func (b *bench) echo(m mode, s scenario, sv *running, addr string, r *results.Ru
 
 // echoload runs cmd/echoload with s's shape, and returns its result and
 // the server's figures over its measured window.
-func (b *bench) echoload(m mode, s scenario, sv *running, addr string, logPath string) (*echoResult, *window, error) {
-	argv := taskset(m.loadCPUs, filepath.Join(b.cfg.bin, "echoload"), "-addr", addr,
+func (b *bench) echoload(m mode, s scenario, sv *running, addr string, logPath string) (*loadResult, *window, error) {
+	return b.load(m, "echoload", s, sv, addr, logPath)
+}
+
+// udpLossTimeout is how long udpload lets a datagram wait for its reply
+// before it gives up on it.
+const udpLossTimeout = 200 * time.Millisecond
+
+// udp measures s with cmd/udpload: like echo, plus the datagrams lost. A
+// round that lost more than results.MaxLostShare of its datagrams fails.
+func (b *bench) udp(m mode, s scenario, sv *running, addr string, r *results.Run, logPath string) error {
+	res, w, err := b.load(m, "udpload", s, sv, addr, logPath, "-timeout", udpLossTimeout.String())
+	if err != nil {
+		return err
+	}
+	r.Msgs, r.Seconds, r.MsgsPerSec, r.MBPerSec = res.Msgs, res.Seconds, res.MsgsPerSec, res.MBPerSec
+	r.P50us, r.P99us, r.P999us, r.LoaderCPU = res.P50us, res.P99us, res.P999us, res.LoaderCPU
+	r.Lost, r.Late = res.Lost, res.Late
+	w.fill(r, res.Msgs)
+	return tooManyLost(*r)
+}
+
+// tooManyLost fails a UDP round that lost more than results.MaxLostShare
+// of its datagrams.
+func tooManyLost(r results.Run) error {
+	if share := r.LostShare(); share > results.MaxLostShare {
+		return fmt.Errorf("lost %.0f of %.0f datagrams (%.2f%%), more than %g%%: no reply within %v",
+			r.Lost, r.Msgs+r.Lost, share*100, results.MaxLostShare*100, udpLossTimeout)
+	}
+	return nil
+}
+
+// load runs the load generator gen (echoload or udpload) with s's shape and
+// the extra arguments, and returns its result and the server's figures over
+// its measured window.
+func (b *bench) load(m mode, gen string, s scenario, sv *running, addr, logPath string, extra ...string) (*loadResult, *window, error) {
+	argv := taskset(m.loadCPUs, filepath.Join(b.cfg.bin, gen), "-addr", addr,
 		"-conns", strconv.Itoa(s.conns), "-size", strconv.Itoa(s.size), "-pipeline", strconv.Itoa(s.pipeline),
 		"-warmup", b.cfg.warmup.String(), "-duration", b.cfg.duration.String())
+	argv = append(argv, extra...)
 	b.show(argv)
-	load, err := b.ps.start("echoload", argv, logPath, true)
+	load, err := b.ps.start(gen, argv, logPath, true)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer load.stop(time.Second)
 	var w window
-	var res *echoResult
+	var res *loadResult
 	timeout := time.After(b.cfg.warmup + b.cfg.duration + 2*time.Minute)
 	for res == nil {
 		select {
 		case line, ok := <-load.lines:
 			if !ok {
-				return nil, nil, fmt.Errorf("echoload ended without a result: %v", load.wait(5*time.Second))
+				return nil, nil, fmt.Errorf("%s ended without a result: %v", gen, load.wait(5*time.Second))
 			}
-			var ev echoResult
-			if json.Unmarshal([]byte(line), &ev) != nil {
+			ev, ok := parseLoadLine(line)
+			if !ok {
 				continue
 			}
 			switch ev.Event {
@@ -124,11 +172,11 @@ func (b *bench) echoload(m mode, s scenario, sv *running, addr string, logPath s
 				return nil, nil, err
 			}
 		case <-timeout:
-			return nil, nil, fmt.Errorf("echoload did not finish in time")
+			return nil, nil, fmt.Errorf("%s did not finish in time", gen)
 		}
 	}
 	if err := load.wait(30 * time.Second); err != nil || res.Error != "" {
-		return nil, nil, fmt.Errorf("echoload: %v %s", err, res.Error)
+		return nil, nil, fmt.Errorf("%s: %v %s", gen, err, res.Error)
 	}
 	return res, &w, nil
 }

@@ -4,7 +4,8 @@
 // targets. run.sh builds the binaries and calls it; see benchmarks/README.md.
 //
 // Each measurement starts a fresh server, checks that it answers correctly
-// (echo bytes match; HTTP 200 with the right body, pipelined), loads it,
+// (echo bytes match; HTTP 200 with the right body, pipelined; datagrams
+// echoed whole), loads it,
 // and reads its CPU time (utime+stime) and RSS from /proc around the
 // measured window; memory statistics and allocation counts come from the
 // server itself, on a signal. Results are written to -out after every
@@ -54,7 +55,7 @@ func run() int {
 		cfg                                        config
 		scenarioList, contestantList, mode, update string
 	)
-	flag.StringVar(&cfg.bin, "bin", "", "directory holding the contestants, echoload, firehose and holdconns (run.sh builds it)")
+	flag.StringVar(&cfg.bin, "bin", "", "directory holding the contestants, echoload, udpload, firehose and holdconns (run.sh builds it)")
 	flag.StringVar(&cfg.wrk, "wrk", "wrk", "wrk binary")
 	flag.StringVar(&cfg.wrkScript, "wrk-script", "wrk/http.lua", "wrk Lua script")
 	flag.StringVar(&cfg.out, "out", "", "results file (JSON), rewritten after every measurement; empty: none")
@@ -209,7 +210,7 @@ func configure(cfg *config, scenarioList, contestantList, modeName string) error
 	}); err != nil {
 		return fmt.Errorf("-contestants: %w", err)
 	}
-	for _, name := range []string{"echoload", "holdconns", "firehose"} {
+	for _, name := range []string{"echoload", "udpload", "holdconns", "firehose"} {
 		if _, err := os.Stat(cfg.bin + "/" + name); err != nil {
 			return err
 		}
@@ -331,6 +332,9 @@ func printConfig(cfg config, f *results.File) {
 		case "mixed":
 			fmt.Printf("scenario %s: echoload -conns %d -size %d -pipeline %d alone, then again next to firehose -conns %d -size %d (separate processes, same window)\n",
 				s.name, s.conns, s.size, s.pipeline, s.firehoses, s.firehoseSize)
+		case "udp":
+			fmt.Printf("scenario %s: udpload -conns %d -size %d -pipeline %d (connected UDP sockets; a datagram unanswered for %v is lost; over %.0f%% lost fails) against the servers that speak udp\n",
+				s.name, s.conns, s.size, s.pipeline, udpLossTimeout, results.MaxLostShare*100)
 		case "idle":
 			fmt.Printf("scenario %s: holdconns -conns %d against the http servers\n", s.name, s.conns)
 		}

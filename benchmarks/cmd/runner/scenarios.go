@@ -18,13 +18,13 @@ type contestant struct {
 }
 
 var contestants = []contestant{
-	{name: "evloop", bin: "evloop", protos: []string{"echo", "http"}},
+	{name: "evloop", bin: "evloop", protos: []string{"echo", "http", "udp"}},
 	{name: "evloop-async", bin: "evloopasync", protos: []string{"echo", "http"}},
-	{name: "stdnet", bin: "stdnet", protos: []string{"echo", "http"}},
+	{name: "stdnet", bin: "stdnet", protos: []string{"echo", "http", "udp"}},
 	{name: "nethttp", bin: "nethttp", protos: []string{"http"}},
 	{name: "fasthttp", bin: "fasthttp", protos: []string{"http"}},
 	{name: "netpoll", bin: "netpoll", protos: []string{"echo", "http"}},
-	{name: "gnet", bin: "gnet", protos: []string{"echo", "http"}},
+	{name: "gnet", bin: "gnet", protos: []string{"echo", "http", "udp"}},
 	{name: "nbio", bin: "nbio", protos: []string{"echo", "http"}},
 	{name: "nbhttp", bin: "nbhttp", protos: []string{"http"}},
 	{name: "evio", bin: "evio", protos: []string{"echo", "http"}},
@@ -36,10 +36,10 @@ func (c contestant) speaks(proto string) bool { return slices.Contains(c.protos,
 // scenario is one load (or idle) shape.
 type scenario struct {
 	name     string
-	kind     string // "echo", "http", "idle" or "mixed"
-	conns    int
-	size     int // echo message bytes
-	pipeline int // messages or requests in flight per connection
+	kind     string // "echo", "http", "idle", "mixed" or "udp"
+	conns    int    // connections; for udp, connected UDP sockets
+	size     int    // echo message or datagram bytes
+	pipeline int    // messages, requests or datagrams in flight per connection
 	// mixed: echoload's conns run alone, then next to firehoses
 	// connections of cmd/firehose, each writing firehoseSize byte messages.
 	firehoses, firehoseSize int
@@ -55,10 +55,14 @@ type scenario struct {
 }
 
 // proto is the protocol the servers speak in s: idle connections are held
-// on HTTP servers, which every contestant is.
+// on HTTP servers, which every contestant is; udp is echo of datagrams,
+// which only some contestants speak.
 func (s scenario) proto() string {
-	if s.kind == "echo" || s.kind == "mixed" {
+	switch s.kind {
+	case "echo", "mixed":
 		return "echo"
+	case "udp":
+		return "udp"
 	}
 	return "http"
 }
@@ -71,6 +75,7 @@ var scenarios = []scenario{
 	{name: "echo-64B-c50-p16", kind: "echo", conns: 50, size: 64, pipeline: 16, full: true},
 	{name: "http-c100", kind: "http", conns: 100, pipeline: 1, quick: true, full: true},
 	{name: "http-c100-p16", kind: "http", conns: 100, pipeline: 16, quick: true, full: true},
+	{name: "udp-64B-c50-p8", kind: "udp", conns: 50, size: 64, pipeline: 8, quick: true, full: true},
 	{name: "mixed-c100-f4", kind: "mixed", conns: 100, size: 64, pipeline: 1, firehoses: 4, firehoseSize: 64 << 10, full: true},
 	{name: "idle-c1000", kind: "idle", conns: 1000, quick: true},
 	{name: "idle-c10000", kind: "idle", conns: 10000, full: true},

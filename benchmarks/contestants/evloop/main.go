@@ -1,6 +1,6 @@
 // Command evloop is the evloop contestant that replies on the loop: echo
 // writes back what arrived, http answers every complete request in one
-// write per batch.
+// write per batch, udp sends every datagram back to its sender.
 package main
 
 import (
@@ -23,6 +23,23 @@ func (echo) OnTraffic(c evloop.Conn) evloop.Action {
 	if _, err := c.Write(in); err != nil {
 		return evloop.Close
 	}
+	return evloop.None
+}
+
+// udpRecvBuffer is SO_RCVBUF for the udp sockets: room for the datagrams
+// that arrive while the loop is busy (the kernel caps it at
+// net.core.rmem_max).
+const udpRecvBuffer = 4 << 20
+
+// udpEcho sends every datagram back to its sender: Next(-1) is the whole
+// datagram, and Write queues one reply datagram, which leaves with the
+// batch's other replies in one sendmmsg. A reply the socket cannot queue
+// is lost, as a datagram may be; there is no connection to close.
+type udpEcho struct{ evloop.BaseHandler }
+
+func (udpEcho) OnTraffic(c evloop.Conn) evloop.Action {
+	in, _ := c.Next(-1)
+	_, _ = c.Write(in)
 	return evloop.None
 }
 
@@ -52,7 +69,12 @@ func (h *http) OnTraffic(c evloop.Conn) evloop.Action {
 }
 
 func main() {
-	cfg := server.Setup("evloop", "echo", "http")
+	cfg := server.Setup("evloop", "echo", "http", "udp")
+	if cfg.Proto == "udp" {
+		err := evloop.Run(udpEcho{}, "udp://"+cfg.Addr, evloop.WithLoops(cfg.Loops),
+			evloop.WithSocketRecvBuffer(udpRecvBuffer))
+		server.Fatal("evloop", err)
+	}
 	var h evloop.EventHandler = echo{}
 	if cfg.Proto == "http" {
 		hh := &http{dates: plaintext.StartDates()}

@@ -2,8 +2,10 @@
 // evloop contestant: -loops event loops behind one acceptor (no
 // SO_REUSEPORT, evloop's default), SO_REUSEADDR, round-robin, TCP_NODELAY on, gnet's
 // default 64 KiB buffers, and the reply written on the loop inside
-// OnTraffic. gnet logs through its own logger; only its warnings and errors
-// are kept, as evloop's are.
+// OnTraffic. For udp, -loops event loops each with its own SO_REUSEPORT
+// socket (gnet needs SO_REUSEPORT for UDP, and enables it itself), as the
+// evloop contestant's. gnet logs through its own logger; only its warnings
+// and errors are kept, as evloop's are.
 package main
 
 import (
@@ -32,6 +34,23 @@ func (*echo) OnTraffic(c gnet.Conn) gnet.Action {
 	if _, err := c.Write(in); err != nil {
 		return gnet.Close
 	}
+	return gnet.None
+}
+
+// udpRecvBuffer is SO_RCVBUF for the udp sockets, as the evloop
+// contestant's (the kernel caps it at net.core.rmem_max).
+const udpRecvBuffer = 4 << 20
+
+// udpEcho sends every datagram back to its sender. gnet makes one recvfrom
+// per readable event and calls OnTraffic with a Conn for that datagram's
+// sender; Next(-1) is the datagram (a view of the loop's buffer) and Write
+// sends the reply at once with one sendto. A reply that cannot be sent is
+// lost, as a datagram may be; gnet ignores Close for a datagram.
+type udpEcho struct{ gnet.BuiltinEventEngine }
+
+func (*udpEcho) OnTraffic(c gnet.Conn) gnet.Action {
+	in, _ := c.Next(-1)
+	_, _ = c.Write(in)
 	return gnet.None
 }
 
@@ -80,7 +99,17 @@ func (quietLogger) Fatalf(format string, args ...any) {
 }
 
 func main() {
-	cfg := server.Setup("gnet", "echo", "http")
+	cfg := server.Setup("gnet", "echo", "http", "udp")
+	if cfg.Proto == "udp" {
+		err := gnet.Run(&udpEcho{}, "udp://"+cfg.Addr,
+			gnet.WithMulticore(true),
+			gnet.WithNumEventLoop(cfg.Loops),
+			gnet.WithReusePort(true), // gnet sets it for UDP anyway: one socket per loop
+			gnet.WithSocketRecvBuffer(udpRecvBuffer),
+			gnet.WithLogger(quietLogger{}),
+		)
+		server.Fatal("gnet", err)
+	}
 	var h gnet.EventHandler = &echo{}
 	if cfg.Proto == "http" {
 		hh := &http{dates: plaintext.StartDates()}

@@ -1,12 +1,14 @@
 // Command stdnet is the contestant users would write with package net: a
 // goroutine per connection reading through a bufio.Reader, one Write per
-// batch of replies.
+// batch of replies; for udp, one socket read by -loops goroutines, each
+// sending every datagram back to its sender.
 package main
 
 import (
 	"bufio"
 	"errors"
 	"net"
+	"sync"
 
 	"github.com/evloop/evloop/benchmarks/internal/plaintext"
 	"github.com/evloop/evloop/benchmarks/internal/server"
@@ -15,8 +17,19 @@ import (
 // readSize is each connection's bufio.Reader size (bufio's default).
 const readSize = 4 << 10
 
+const (
+	// udpRecvBuffer is the udp socket's SO_RCVBUF, as the evloop
+	// contestant's (the kernel caps it at net.core.rmem_max).
+	udpRecvBuffer = 4 << 20
+	// datagramSize holds any UDP datagram.
+	datagramSize = 64 << 10
+)
+
 func main() {
-	cfg := server.Setup("stdnet", "echo", "http")
+	cfg := server.Setup("stdnet", "echo", "http", "udp")
+	if cfg.Proto == "udp" {
+		server.Fatal("stdnet", serveUDP(cfg.Addr, cfg.Loops))
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		server.Fatal("stdnet", err)
@@ -80,5 +93,49 @@ func http(c net.Conn, dates *plaintext.Dates) {
 			return
 		}
 		_, _ = r.Discard(used)
+	}
+}
+
+// serveUDP listens on one UDP socket and reads it with loops goroutines,
+// each with its own buffer, each writing every datagram back to its sender.
+// It returns when the socket fails.
+func serveUDP(addr string, loops int) error {
+	ua, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return err
+	}
+	c, err := net.ListenUDP("udp", ua)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.SetReadBuffer(udpRecvBuffer); err != nil {
+		return err
+	}
+	errc := make(chan error, loops)
+	var wg sync.WaitGroup
+	for range loops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errc <- udpEcho(c)
+		}()
+	}
+	err = <-errc
+	c.Close() // the other goroutines return too
+	wg.Wait()
+	return err
+}
+
+// udpEcho sends every datagram c receives back to its sender, until c
+// fails. A reply that cannot be sent is lost, as a datagram may be.
+func udpEcho(c *net.UDPConn) error {
+	buf := make([]byte, datagramSize)
+	for {
+		n, peer, err := c.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			return err
+		}
+		_, _ = c.WriteToUDPAddrPort(buf[:n], peer)
 	}
 }

@@ -52,6 +52,11 @@ func versus(rows []Row, r Row, peer string) string {
 	return ratio(thr) + " / " + ratio(perCPU)
 }
 
+// lostLegend explains the column of lost datagrams.
+var lostLegend = fmt.Sprintf("lost datagrams (UDP scenarios): per round, the datagrams not answered within udpload's timeout, "+
+	"given up on and replaced; in a UDP scenario msgs/s counts the replies received in time, and a round that loses more than %g%% of its datagrams fails.",
+	MaxLostShare*100)
+
 // mixedLegend explains the mixed table.
 const mixedLegend = "p99 alone: the same ping-pong connections without the firehoses, measured just before on the same server; " +
 	"p99 mixed / alone: the median of the rounds' ratios. (generator saturated): in some round a load generator used at least 0.95 " +
@@ -64,6 +69,8 @@ func kib(v float64) string { return fmt.Sprintf("%.2f", v) }
 func mib(v float64) string { return fmt.Sprintf("%.1f", v/1024) }
 
 func us(v float64) string { return fmt.Sprintf("%.0f", v) }
+
+func count(v float64) string { return fmt.Sprintf("%.0f", v) }
 
 // table writes rows of cells, as Markdown when md is true and as aligned
 // text otherwise.
@@ -121,6 +128,9 @@ func Write(w io.Writer, rows []Row, runs []Run, md bool) {
 	}
 	for _, mode := range modes {
 		var load, idle, mixed [][]string
+		// A mode with a UDP scenario gets a column of lost datagrams in
+		// its load table, "-" on the other scenarios' rows.
+		udp := slices.ContainsFunc(rows, func(r Row) bool { return r.Mode == mode && r.Kind == "udp" })
 		for _, r := range rows {
 			if r.Mode != mode {
 				continue
@@ -151,11 +161,15 @@ func Write(w io.Writer, rows []Row, runs []Run, md bool) {
 				continue
 			}
 			sub, _ := Find(rows, r, Subject)
-			load = append(load, []string{r.Scenario, r.Contestant + failed,
-				rng(r.MsgsPerSec, num), rng(r.MsgsPerCPUSec, num), rng(r.P99us, us),
+			cells := []string{r.Scenario, r.Contestant + failed,
+				rng(r.MsgsPerSec, num), rng(r.MsgsPerCPUSec, num), rng(r.P99us, us)}
+			if udp {
+				cells = append(cells, rng(r.Lost, count))
+			}
+			load = append(load, append(cells,
 				rng(r.RSSKiB, mib), rng(r.AllocsPerMsg, allocs), rng(r.LoaderCPU, kib), rng(r.OtherCPU, kib),
 				ratio(Ratio(sub.MsgsPerSec, r.MsgsPerSec)), ratio(Ratio(sub.MsgsPerCPUSec, r.MsgsPerCPUSec)),
-				versus(rows, r, GoPeer), versus(rows, r, Native)})
+				versus(rows, r, GoPeer), versus(rows, r, Native)))
 		}
 		if len(load) > 0 || len(mixed) == 0 && len(idle) == 0 {
 			if md {
@@ -165,14 +179,20 @@ func Write(w io.Writer, rows []Row, runs []Run, md bool) {
 			}
 		}
 		if len(load) > 0 {
-			if md {
-				fmt.Fprintf(w, "%s\n\n", versusLegend)
-			} else {
-				fmt.Fprintf(w, "%s\n", versusLegend)
+			legend := versusLegend
+			header := []string{"scenario", "contestant", "msgs/s", "msgs per server CPU-s", "p99 us"}
+			if udp {
+				legend += " " + lostLegend
+				header = append(header, "lost datagrams")
 			}
-			table(w, md, []string{"scenario", "contestant", "msgs/s", "msgs per server CPU-s", "p99 us",
+			if md {
+				fmt.Fprintf(w, "%s\n\n", legend)
+			} else {
+				fmt.Fprintf(w, "%s\n", legend)
+			}
+			table(w, md, append(header,
 				"server RSS MiB", "allocs/msg", "loader CPU-s", "others CPU-s", "evloop/this msgs/s", "evloop/this per CPU-s",
-				"vs " + GoPeer, "vs C"}, load)
+				"vs "+GoPeer, "vs C"), load)
 		}
 		if len(mixed) > 0 {
 			if md {

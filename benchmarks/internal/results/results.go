@@ -45,7 +45,7 @@ type Config struct {
 // Run is one contestant measured once in one scenario and mode.
 type Run struct {
 	Scenario   string `json:"scenario"`
-	Kind       string `json:"kind"` // echo, http, idle or mixed
+	Kind       string `json:"kind"` // echo, http, idle, mixed or udp
 	Mode       string `json:"mode"`
 	Round      int    `json:"round"`
 	Contestant string `json:"contestant"`
@@ -74,6 +74,14 @@ type Run struct {
 	// contestant): AllocsPerMsg and the heap and stack figures are not
 	// measured, rather than zero.
 	NoMemStats bool `json:"no_mem_stats,omitempty"`
+
+	// UDP scenarios: the datagrams the load generator gave up on in the
+	// window (no reply within its timeout), and the replies that came
+	// after their datagram had been given up on. Msgs counts the replies
+	// received in time. A round that lost more than MaxLostShare of its
+	// datagrams (Lost / (Msgs + Lost)) fails.
+	Lost float64 `json:"lost,omitempty"`
+	Late float64 `json:"late,omitempty"`
 
 	// Mixed scenarios: the ping-pong figures above (msgs/s, p50, p99,
 	// allocations per message) are echoload's next to the firehoses, and
@@ -104,6 +112,19 @@ type Run struct {
 	BaselineRSSKiB   float64 `json:"baseline_rss_kib,omitempty"`
 	HoldingRSSKiB    float64 `json:"holding_rss_kib,omitempty"`
 	HoldingGoroutine int     `json:"holding_goroutines,omitempty"`
+}
+
+// MaxLostShare is the most of its datagrams a UDP round may lose
+// (Lost / (Msgs + Lost)) before it fails.
+const MaxLostShare = 0.01
+
+// LostShare is the share of r's datagrams that were lost: Lost / (Msgs +
+// Lost), 0 when there were none.
+func (r Run) LostShare() float64 {
+	if r.Msgs+r.Lost == 0 {
+		return 0
+	}
+	return r.Lost / (r.Msgs + r.Lost)
 }
 
 // SaturatedCPU is the share of one core, over the measured window, at which

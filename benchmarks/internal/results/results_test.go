@@ -214,3 +214,59 @@ func TestMixedRowAndTarget(t *testing.T) {
 		}
 	}
 }
+
+func TestUDPRowsShowTheirLosses(t *testing.T) {
+	f := &File{Config: Config{Modes: []string{"pinned", "unpinned"}, Scenarios: []string{"echo-64B-c50", "udp-64B-c50-p8"},
+		Contestants: []string{Subject, Baseline}}}
+	for i, lost := range []float64{3, 0, 12} {
+		for _, c := range []string{Subject, Baseline} {
+			r := run("udp-64B-c50-p8", "udp", "pinned", c, 1000, 1000)
+			r.Msgs, r.Lost, r.Late = 5000, lost, float64(i)
+			f.Runs = append(f.Runs, r)
+		}
+	}
+	f.Runs = append(f.Runs, run("echo-64B-c50", "echo", "pinned", Subject, 1000, 1000),
+		run("echo-64B-c50", "echo", "unpinned", Subject, 1000, 1000))
+	rows := Summarize(f)
+	var udp Row
+	for _, r := range rows {
+		if r.Kind == "udp" && r.Contestant == Subject {
+			udp = r
+		}
+		if r.Kind != "udp" && r.Lost.N != 0 {
+			t.Errorf("%s has losses: %+v", r.Scenario, r.Lost)
+		}
+	}
+	if udp.Lost.Median != 3 || udp.Lost.Min != 0 || udp.Lost.Max != 12 || udp.Lost.N != 3 {
+		t.Fatalf("udp losses: %+v, want 3 (0-12) over 3 rounds", udp.Lost)
+	}
+	for _, tg := range Targets(rows, f.Runs) {
+		if tg.Scenario == "udp-64B-c50-p8" {
+			t.Errorf("a target in the udp scenario: %+v", tg)
+		}
+	}
+	var out strings.Builder
+	Write(&out, rows, f.Runs, true)
+	md := out.String()
+	pinned, unpinned, _ := strings.Cut(md, "Mode unpinned")
+	for _, want := range []string{"| p99 us | lost datagrams | server RSS MiB |", "| udp-64B-c50-p8 | evloop | 1k (1k-1k) | 1k (1k-1k) | 0 (0-0) | 3 (0-12) |",
+		"| echo-64B-c50 | evloop | 1k | 1k | 0 | - |", "more than 1% of its datagrams fails"} {
+		if !strings.Contains(pinned, want) {
+			t.Errorf("the pinned tables lack %q:\n%s", want, pinned)
+		}
+	}
+	// A mode without a udp scenario keeps the usual columns.
+	if strings.Contains(unpinned, "lost") || !strings.Contains(unpinned, "| p99 us | server RSS MiB |") {
+		t.Errorf("the unpinned tables, without udp, changed:\n%s", unpinned)
+	}
+}
+
+func TestLostShare(t *testing.T) {
+	for _, c := range []struct{ msgs, lost, want float64 }{
+		{0, 0, 0}, {99, 1, 0.01}, {0, 5, 1}, {1000, 0, 0},
+	} {
+		if got := (Run{Msgs: c.msgs, Lost: c.lost}).LostShare(); got != c.want {
+			t.Errorf("LostShare of %v lost and %v answered = %v, want %v", c.lost, c.msgs, got, c.want)
+		}
+	}
+}

@@ -56,6 +56,9 @@ type Row struct {
 	P50us, P99AloneUs, P99Ratio, FirehoseMBPerSec, PingCPU, FirehoseCPU Stat
 	// Rounds in which a generator, or the load CPU, was saturated.
 	GeneratorSaturated, LoadCPUSaturated int
+
+	// UDP scenarios: datagrams lost per round.
+	Lost Stat
 }
 
 // Key identifies a row.
@@ -101,6 +104,9 @@ func Summarize(f *File) []Row {
 		row.HeapInusePerConn = memCol(func(r Run) float64 { return r.HeapInusePerConn })
 		row.StackPerConnB = memCol(func(r Run) float64 { return r.StackPerConnB })
 		row.IdleCPUPercent = col(func(r Run) float64 { return r.IdleCPUPercent })
+		if row.Kind == "udp" {
+			row.Lost = col(func(r Run) float64 { return r.Lost })
+		}
 		if row.Kind == "mixed" {
 			row.P50us = col(func(r Run) float64 { return r.P50us })
 			row.P99AloneUs = col(func(r Run) float64 { return r.P99AloneUs })

@@ -1,5 +1,5 @@
 // Package server is what every contestant's main shares besides the
-// per-request work: the command line (-proto echo|http, -addr, -loops,
+// per-request work: the command line (-proto echo|http|udp, -addr, -loops,
 // -stats), the file-descriptor limit, and the memory statistics the runner
 // asks for with a signal.
 package server
@@ -19,8 +19,8 @@ import (
 
 // Config is the command line every contestant accepts.
 type Config struct {
-	Proto string // "echo" or "http"
-	Addr  string // host:port
+	Proto string // "echo", "http" or "udp" (echo of datagrams)
+	Addr  string // host:port, TCP, or UDP for "udp"
 	Loops int    // event loops, pollers or GOMAXPROCS, depending on the contestant
 	Stats string // file the statistics are written to on SIGUSR1 and SIGUSR2
 }
@@ -32,7 +32,7 @@ func Setup(name string, protos ...string) Config {
 	fs := flag.NewFlagSet(name, flag.ExitOnError)
 	var cfg Config
 	fs.StringVar(&cfg.Proto, "proto", protos[0], fmt.Sprintf("protocol: one of %v", protos))
-	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:9000", "TCP address to listen on")
+	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:9000", "address to listen on (TCP; UDP with -proto udp)")
 	fs.IntVar(&cfg.Loops, "loops", runtime.GOMAXPROCS(0), "number of event loops (pollers)")
 	fs.StringVar(&cfg.Stats, "stats", "", "file to write memory statistics to on SIGUSR1 (as is) and SIGUSR2 (after a GC)")
 	_ = fs.Parse(os.Args[1:]) // ExitOnError: a bad flag has already exited
