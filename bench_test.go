@@ -25,6 +25,10 @@ func BenchmarkEcho(b *testing.B) {
 		{name: "evloop", start: func(tb testing.TB) net.Addr {
 			return startEngine(tb, echoHandler{}, "tcp://127.0.0.1:0").addr
 		}},
+		// The watchdog's cost: one store per callback and per wait.
+		{name: "evloop-watchdog", start: func(tb testing.TB) net.Addr {
+			return startEngine(tb, echoHandler{}, "tcp://127.0.0.1:0", WithWatchdog(100*time.Millisecond)).addr
+		}},
 		{name: "evloop-async", start: func(tb testing.TB) net.Addr {
 			return startEngine(tb, tbAsyncEcho{}, "tcp://127.0.0.1:0").addr
 		}},
@@ -169,6 +173,10 @@ func TestEchoServersAgree(t *testing.T) {
 	}{
 		{name: "evloop", start: func(tb testing.TB) net.Addr {
 			return startEngine(tb, echoHandler{}, "tcp://127.0.0.1:0").addr
+		}},
+		// The watchdog's cost: one store per callback and per wait.
+		{name: "evloop-watchdog", start: func(tb testing.TB) net.Addr {
+			return startEngine(tb, echoHandler{}, "tcp://127.0.0.1:0", WithWatchdog(100*time.Millisecond)).addr
 		}},
 		{name: "evloop-async", start: func(tb testing.TB) net.Addr {
 			return startEngine(tb, tbAsyncEcho{}, "tcp://127.0.0.1:0").addr
