@@ -109,11 +109,16 @@ func stillOpen(conns []net.Conn) error {
 }
 
 // request is what -exchange sends; every HTTP contestant answers it with
-// the plaintext response, whose body ends the answer.
-const (
-	request   = "GET / HTTP/1.1\r\nHost: bench\r\n\r\n"
-	answerEnd = "Hello, World!"
-)
+// the plaintext body, with a Content-Length (the body ends the answer) or
+// chunked (the last chunk does).
+const request = "GET / HTTP/1.1\r\nHost: bench\r\n\r\n"
+
+// answered reports whether b holds a whole plaintext answer.
+func answered(b []byte) bool {
+	s := string(b)
+	return strings.HasSuffix(s, "Hello, World!") ||
+		strings.Contains(s, "Transfer-Encoding: chunked") && strings.HasSuffix(s, "\r\n0\r\n\r\n")
+}
 
 // exchangeAll makes one request on every connection, parallel at a time,
 // and reads each answer to its end.
@@ -153,7 +158,7 @@ func exchangeOne(c net.Conn, buf []byte, timeout time.Duration) error {
 		return fmt.Errorf("exchange: %w", err)
 	}
 	got := 0
-	for !strings.HasSuffix(string(buf[:got]), answerEnd) {
+	for !answered(buf[:got]) {
 		if got == len(buf) {
 			return fmt.Errorf("exchange: no end of the answer in %d bytes", got)
 		}
