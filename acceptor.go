@@ -45,6 +45,10 @@ type listener struct {
 	timer      timerEntry // a reuseport loop's retry; the acceptor scans its few listeners
 	lastLog    time.Time
 	suppressed int
+	// next is the listener's own round-robin position: each listener's
+	// connections spread over every loop, however clients of several
+	// listeners interleave.
+	next int
 }
 
 // handoffer takes an accepted fd: the acceptor passes it to a loop, a
@@ -165,7 +169,6 @@ type acceptor struct {
 	eng      *engine
 	poller   readiness
 	lns      []*listener
-	next     int // round-robin position
 	stopping atomic.Bool
 	goid     atomic.Uint64
 }
@@ -214,7 +217,7 @@ func (a *acceptor) OnEvent(ev poller.Event) {
 }
 
 func (a *acceptor) handoff(fd int, peer netip.AddrPort, ln *listener) {
-	l := a.eng.pick(peer, &a.next)
+	l := a.eng.pick(peer, &ln.next)
 	// Counted now, not when the loop gets to it, so that LeastConnections
 	// spreads a burst of accepts instead of sending it all to one loop.
 	l.count.Add(1)

@@ -36,6 +36,7 @@ const (
 	flagWritable                        // OnWritable is due
 	flagFailed                          // a write failed: l.errs[c] says why
 	flagAboveHigh                       // output passed the high watermark, not yet back to low
+	flagDetached                        // not in the poller: hung up while paused (loop.OnEvent)
 )
 
 // failure returns the error c failed with, if any.
@@ -65,7 +66,17 @@ func (c *conn) syncInterest() {
 	if want == c.interest || c.state == connClosed {
 		return
 	}
-	if err := c.loop.poller.Mod(int(c.fd), c.gen, want); err != nil {
+	var err error
+	if c.flags&flagDetached != 0 {
+		// Reading resumes on a connection taken out of the poller: watch
+		// it again, and its bytes and end of stream are read as usual.
+		if err = c.loop.poller.Add(int(c.fd), c.gen, want); err == nil {
+			c.flags &^= flagDetached
+		}
+	} else {
+		err = c.loop.poller.Mod(int(c.fd), c.gen, want)
+	}
+	if err != nil {
 		c.fail(err)
 		return
 	}

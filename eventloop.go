@@ -214,6 +214,16 @@ func (l *loop) OnEvent(ev poller.Event) {
 	case c.interest&poller.Readable != 0 && ev.Events&(poller.EventRead|poller.EventReadHangup|trouble) != 0:
 		l.read(c)
 	case ev.Events&trouble != 0 && c.interest&poller.Writable == 0:
+		if ev.Events&poller.EventError == 0 && c.state == connOpen && c.pause != 0 && socket.Unread(int(c.fd)) > 0 {
+			// Shut down both ways (our FIN, then the peer's) while reading
+			// is paused, with bytes still to read: closing would lose
+			// them, and watching would spin on the level-triggered
+			// hang-up. Stop watching until reading resumes (syncInterest).
+			if err := l.poller.Del(int(c.fd)); err == nil {
+				c.flags |= flagDetached
+				break
+			}
+		}
 		// Not reading, nothing to flush, and the socket is dead: close it
 		// now, or its level-triggered hang-up would wake us forever.
 		l.closeNow(c, socketError(int(c.fd)))

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -314,3 +315,68 @@ func TestHalfCloseServerCloseWrite(t *testing.T) {
 		})
 	}
 }
+
+// TestPausedHangupKeepsBytes: a connection whose reading is paused, that
+// has sent its FIN (CloseWrite) and then gets the peer's FIN behind bytes
+// it has not read, is shut down both ways: the poller reports a hang-up
+// that would wake the loop forever. The bytes must not be lost to it: once
+// reading resumes they are all read, then the end of stream.
+func TestPausedHangupKeepsBytes(t *testing.T) {
+	const size = 100 << 10
+	var mu sync.Mutex
+	var server Conn
+	got := 0
+	done := make(chan int, 1)
+	h := &tbHandler{
+		open: func(c Conn) ([]byte, Action) {
+			mu.Lock()
+			server = c
+			mu.Unlock()
+			_ = c.PauseReading()
+			_ = c.CloseWrite()
+			return nil, None
+		},
+		traffic: func(c Conn) Action {
+			b, _ := c.Next(-1)
+			got += len(b)
+			return None
+		},
+	}
+	rc := &tbReadClose{tbHandler: h, onReadClosed: func(Conn) Action {
+		done <- got
+		return Close
+	}}
+	s := startEngine(t, struct {
+		*tbHandler
+		ReadCloseHandler
+	}{h, rc}, "tcp://127.0.0.1:0", WithLoops(1), WithHalfClose(true))
+	c := s.dial(t)
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if n, err := c.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("the server's FIN: %d, %v", n, err)
+	}
+	if _, err := c.Write(make([]byte, size)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the hang-up, while paused
+	mu.Lock()
+	sc := server
+	mu.Unlock()
+	if err := sc.ResumeReading(); err != nil {
+		t.Fatalf("ResumeReading: %v (the connection was closed while paused)", err)
+	}
+	if n := tbRecv(t, done, 5*time.Second, "the end of stream"); n != size {
+		t.Fatalf("the server read %d of %d bytes before the end of stream", n, size)
+	}
+}
+
+// tbReadClose is a ReadCloseHandler from a function.
+type tbReadClose struct {
+	*tbHandler
+	onReadClosed func(Conn) Action
+}
+
+func (h *tbReadClose) OnReadClosed(c Conn) Action { return h.onReadClosed(c) }

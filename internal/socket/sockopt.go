@@ -118,3 +118,13 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// Unread returns how many received bytes wait in fd's receive queue
+// (SIOCINQ); 0 when the kernel cannot tell. Safe from any goroutine.
+func Unread(fd int) int {
+	n, err := unix.IoctlGetInt(fd, unix.SIOCINQ)
+	if err != nil {
+		return 0
+	}
+	return n
+}
