@@ -5,9 +5,11 @@ package evloop
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -45,7 +47,27 @@ import (
 // such a socket makes Run fail with an error wrapping
 // ErrUnsupportedNetwork.
 func WithListeners(files ...*os.File) Option {
-	return func(o *options) { o.listeners = append(o.listeners, files...) }
+	return func(o *options) {
+		for _, f := range files {
+			o.listeners = append(o.listeners, f)
+		}
+	}
+}
+
+// WithNetListeners is WithListeners for listeners opened with package net
+// (*net.TCPListener, *net.UnixListener, or any net.Listener that gives its
+// descriptor through syscall.Conn). The engine serves duplicates: the
+// caller keeps its listeners and may close them once Run has started, but
+// closing a *net.UnixListener removes its socket file unless
+// SetUnlinkOnClose(false) was called first. A net.Listener that does not
+// give its descriptor makes Run fail with an error wrapping
+// ErrUnsupportedNetwork.
+func WithNetListeners(ls ...net.Listener) Option {
+	return func(o *options) {
+		for _, l := range ls {
+			o.listeners = append(o.listeners, l)
+		}
+	}
 }
 
 // adoptListeners serves the sockets of WithListeners; stream sockets for the
@@ -82,29 +104,49 @@ func (e *engine) adoptListeners(shared *[]*listener) error {
 	return nil
 }
 
-// adopt duplicates f's descriptor and makes a listener of it.
-func (e *engine) adopt(f *os.File) (*listener, error) {
-	if f == nil {
-		return nil, listenError("", fmt.Errorf("%w: a nil file in WithListeners", ErrUnsupportedNetwork))
+// adopt duplicates the descriptor of s (an *os.File, a net.Listener) and
+// makes a listener of it.
+func (e *engine) adopt(s any) (*listener, error) {
+	sc, ok := s.(syscall.Conn)
+	if !ok || s == nil || sc == nil || reflectNil(s) {
+		return nil, listenError("", fmt.Errorf("%w: %T in WithListeners gives no descriptor", ErrUnsupportedNetwork, s))
 	}
-	rc, err := f.SyscallConn()
+	name := fmt.Sprintf("%T", s)
+	if f, ok := s.(*os.File); ok {
+		name = f.Name()
+	}
+	rc, err := sc.SyscallConn()
 	if err != nil {
-		return nil, listenError("", fmt.Errorf("%w: %s: %w", ErrUnsupportedNetwork, f.Name(), err))
+		return nil, listenError("", fmt.Errorf("%w: %s: %w", ErrUnsupportedNetwork, name, err))
 	}
 	fd := -1
 	var dupErr error
 	if err := rc.Control(func(raw uintptr) { fd, dupErr = socket.Dup(int(raw)) }); err != nil {
-		return nil, listenError("", err)
+		return nil, listenError("", fmt.Errorf("%w: %s: %w", ErrUnsupportedNetwork, name, err))
 	}
 	if dupErr != nil {
 		return nil, listenError("", dupErr)
 	}
-	s, err := socket.Adopt(fd)
+	ls, err := socket.Adopt(fd)
 	if err != nil {
 		_ = unix.Close(fd)
-		return nil, listenError("", fmt.Errorf("%w: %s: %w", ErrUnsupportedNetwork, f.Name(), err))
+		return nil, listenError("", fmt.Errorf("%w: %s: %w", ErrUnsupportedNetwork, name, err))
 	}
-	return e.track(s), nil
+	return e.track(ls), nil
+}
+
+// reflectNil reports whether v holds a nil *os.File, *net.TCPListener or
+// *net.UnixListener, whose SyscallConn would fail or panic.
+func reflectNil(v any) bool {
+	switch x := v.(type) {
+	case *os.File:
+		return x == nil
+	case *net.TCPListener:
+		return x == nil
+	case *net.UnixListener:
+		return x == nil
+	}
+	return false
 }
 
 // Listeners returns a duplicate of every socket the engine listens on, in

@@ -290,3 +290,31 @@ func TestSystemdListenersNotOurs(t *testing.T) {
 		t.Fatalf("SystemdListeners for another pid: %v, %v", files, err)
 	}
 }
+
+// TestWithNetListeners: listeners opened with package net are served too
+// (the engine serves duplicates; the caller's may be closed).
+func TestWithNetListeners(t *testing.T) {
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unixLn, err := net.Listen("unix", filepath.Join(t.TempDir(), "n.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startEngineAddrs(t, tagEcho{tag: "N:"}, nil, WithLoops(2), WithNetListeners(tcp, unixLn))
+	tcp.Close()
+	for _, a := range []net.Addr{tcp.Addr(), unixLn.Addr()} {
+		if got := tbAsk(t, tbDial(t, a), "q"); got != "N:q" {
+			t.Fatalf("%v answered %q", a, got)
+		}
+	}
+	if got := fmt.Sprint(s.eng.Addrs()); got != fmt.Sprint([]net.Addr{tcp.Addr(), unixLn.Addr()}) {
+		t.Fatalf("Addrs = %s", got)
+	}
+	unixLn.Close()
+	var nilTCP *net.TCPListener
+	if err := RunAddrs(echoHandler{}, nil, WithNetListeners(nilTCP)); !errors.Is(err, ErrUnsupportedNetwork) {
+		t.Fatalf("a nil listener: %v, want ErrUnsupportedNetwork", err)
+	}
+}

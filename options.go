@@ -5,7 +5,6 @@ package evloop
 import (
 	"fmt"
 	"log/slog"
-	"os"
 	"runtime"
 	"time"
 
@@ -74,7 +73,7 @@ type options struct {
 	watchdog       time.Duration
 	watchdogKill   time.Duration
 	callbackTiming bool
-	listeners      []*os.File
+	listeners      []any // *os.File or net.Listener (WithListeners, WithNetListeners)
 }
 
 // Defaults, documented where they are declared.
