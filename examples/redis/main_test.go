@@ -1,8 +1,10 @@
 package main
 
 import (
+	"io"
 	"net"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -25,9 +27,21 @@ func TestMain(m *testing.M) {
 func TestMainStopsOnSignal(t *testing.T) {
 	exampletest.MainStopsOnSignal(t, "redis", func(tb testing.TB, nc net.Conn) func(testing.TB) {
 		tb.Helper()
-		c := newClient(tb, nc)
-		c.send(tb, "PING\r\n")
-		c.expect(tb, "+PONG\r\n")
-		return c.expectClosed
+		if err := nc.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := io.WriteString(nc, "PING\r\n"); err != nil {
+			tb.Fatalf("write: %v", err)
+		}
+		got := make([]byte, len("+PONG\r\n"))
+		if _, err := io.ReadFull(nc, got); err != nil || string(got) != "+PONG\r\n" {
+			tb.Fatalf("reply %q, %v; want +PONG", got, err)
+		}
+		return func(tb testing.TB) {
+			tb.Helper()
+			if n, err := nc.Read(make([]byte, 1)); err != io.EOF {
+				tb.Fatalf("read after the server exited: %d bytes, %v; want EOF", n, err)
+			}
+		}
 	})
 }
