@@ -41,33 +41,18 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/signal"
 	"runtime"
-	"syscall"
 	"time"
+
+	"github.com/evloop/evloop/examples/internal/cli"
 )
 
 func main() {
-	cfg, err := parseFlags(os.Args[1:], os.Stderr)
-	if err != nil {
-		os.Exit(2) // the flag package has already printed the problem and the usage
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	// After the first signal, restore the default handling so that a second
-	// one kills a server whose graceful stop hangs.
-	context.AfterFunc(ctx, stop)
-	err = serveStats(ctx, cfg, func(addr net.Addr) {
-		fmt.Printf("http listening on %s://%s\n", addr.Network(), addr)
-	}, func(addr net.Addr) {
-		fmt.Printf("statistics at http://%s/debug/vars\n", addr)
+	cli.Main("http", parseFlags, func(ctx context.Context, cfg config, ready func(net.Addr)) error {
+		return serveStats(ctx, cfg, ready, func(addr net.Addr) {
+			fmt.Printf("statistics at http://%s/debug/vars\n", addr)
+		})
 	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "http:", err)
-		stop()
-		os.Exit(1)
-	}
 }
 
 // parseFlags reads the command line into a config; usage and errors go to

@@ -76,36 +76,15 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"os"
-	"os/signal"
 	"runtime"
-	"syscall"
+
+	"github.com/evloop/evloop/examples/internal/cli"
 )
 
-func main() {
-	cfg, err := parseFlags(os.Args[1:], os.Stderr)
-	if err != nil {
-		os.Exit(2) // the flag package has already printed the problem and the usage
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	// After the first signal, restore the default handling so that a second
-	// one kills a server whose graceful stop hangs.
-	context.AfterFunc(ctx, stop)
-	err = serve(ctx, cfg, func(addr net.Addr) {
-		fmt.Printf("redis listening on %s://%s\n", addr.Network(), addr)
-	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "redis:", err)
-		stop()
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("redis", parseFlags, serve) }
 
 // parseFlags reads the command line into a config; usage and errors go to
 // output.
