@@ -212,6 +212,9 @@ func (l *loop) readDatagrams(s *udpSock) {
 		// cleared; level-triggered readiness brings what follows.
 		return
 	}
+	if n < len(b.hdrs) {
+		l.shortBatch = true // drained: let the batch fill (pace)
+	}
 	delivered := 0
 	for i := 0; i < n && !l.exiting; i++ {
 		h := &b.hdrs[i]
