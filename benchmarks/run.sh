@@ -15,7 +15,8 @@
 #
 # Every runner flag is listed by: benchmarks/run.sh -h
 # Needs Go and wrk (apt-get install -y wrk), and cc for the C contestant
-# (skipped without it). Every process it starts is stopped by its PID when
+# (skipped without it); redis-server (apt-get install -y redis-server) for
+# the RESP scenarios' reference, skipped without it. Every process it starts is stopped by its PID when
 # it ends or is interrupted.
 set -euo pipefail
 
@@ -59,6 +60,9 @@ done
 
 echo "building into $bin"
 go build -o "$bin/" ./contestants/... ./cmd/echoload ./cmd/udpload ./cmd/firehose ./cmd/holdconns ./cmd/runner
+# evloop's Redis example (the main module's, through the replace in go.mod)
+# is the evloop contestant of the RESP scenarios.
+go build -o "$bin/evloopredis" github.com/evloop/evloop/examples/redis
 # The C reference contestant needs a C compiler; without one the runner
 # skips it and says so.
 if command -v cc >/dev/null 2>&1; then

@@ -3,11 +3,15 @@
 // one as soon as one comes back, and checks that every byte came back in
 // order. After -warmup it measures for -duration.
 //
+// With -proto resp it drives a Redis server the same way, each message a
+// command (resp.go): a connection alternates SET and GET over keys of its
+// own, and every reply is checked.
+//
 // It prints one JSON object per line on stdout: {"event":"start"} when the
 // measured window opens, {"event":"end"} when it closes, then
-// {"event":"result", ...} with messages per second, MB/s (10^6 bytes) and
-// latency quantiles from a preallocated histogram per connection. It exits
-// 1 when any connection failed or got wrong bytes.
+// {"event":"result", ...} with messages per second, MB/s (10^6 bytes, -size
+// bytes per message) and latency quantiles from a preallocated histogram
+// per connection. It exits 1 when any connection failed or got wrong bytes.
 package main
 
 import (
@@ -28,6 +32,7 @@ import (
 )
 
 type config struct {
+	proto    string // "echo" or "resp"
 	addr     string
 	conns    int
 	size     int
@@ -40,6 +45,7 @@ type config struct {
 
 type result struct {
 	Event      string  `json:"event"`
+	Proto      string  `json:"proto"`
 	Conns      int     `json:"conns"`
 	Size       int     `json:"size"`
 	Pipeline   int     `json:"pipeline"`
@@ -58,7 +64,8 @@ type result struct {
 
 func main() {
 	var cfg config
-	flag.StringVar(&cfg.addr, "addr", "127.0.0.1:9000", "echo server address")
+	flag.StringVar(&cfg.proto, "proto", "echo", "echo, or resp: SET and GET commands to a Redis server, -size byte values")
+	flag.StringVar(&cfg.addr, "addr", "127.0.0.1:9000", "server address")
 	flag.IntVar(&cfg.conns, "conns", 50, "connections")
 	flag.IntVar(&cfg.size, "size", 64, "message size in bytes")
 	flag.IntVar(&cfg.pipeline, "pipeline", 1, "messages in flight per connection")
@@ -67,8 +74,9 @@ func main() {
 	flag.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "how long a dial, or the replies still in flight at the end, may take")
 	flag.IntVar(&cfg.parallel, "dial-parallel", 128, "dials in progress at once")
 	flag.Parse()
-	if cfg.conns < 1 || cfg.size < 1 || cfg.pipeline < 1 || cfg.duration <= 0 || cfg.warmup < 0 || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "echoload: -conns, -size, -pipeline and -duration must be positive, and no arguments")
+	if cfg.conns < 1 || cfg.size < 1 || cfg.pipeline < 1 || cfg.duration <= 0 || cfg.warmup < 0 || flag.NArg() > 0 ||
+		cfg.proto != "echo" && cfg.proto != "resp" {
+		fmt.Fprintln(os.Stderr, "echoload: -proto echo or resp; -conns, -size, -pipeline and -duration must be positive, and no arguments")
 		os.Exit(2)
 	}
 	res, err := run(cfg)
@@ -79,7 +87,7 @@ func main() {
 }
 
 func run(cfg config) (result, error) {
-	res := result{Event: "result", Conns: cfg.conns, Size: cfg.size, Pipeline: cfg.pipeline}
+	res := result{Event: "result", Proto: cfg.proto, Conns: cfg.conns, Size: cfg.size, Pipeline: cfg.pipeline}
 	if err := server.RaiseFileLimit(); err != nil {
 		return res, err
 	}
@@ -92,9 +100,13 @@ func run(cfg config) (result, error) {
 		return res, err
 	}
 	var phase atomic.Int32
-	workers := make([]*worker, len(conns))
+	workers := make([]loop, len(conns))
 	for i, c := range conns {
-		workers[i] = newWorker(c, i, cfg.size, cfg.pipeline, &phase)
+		if cfg.proto == "resp" {
+			workers[i] = newRESPWorker(c, i, cfg.size, cfg.pipeline, &phase)
+		} else {
+			workers[i] = newWorker(c, i, cfg.size, cfg.pipeline, &phase)
+		}
 	}
 	var wg sync.WaitGroup
 	base := time.Now()
@@ -111,9 +123,10 @@ func run(cfg config) (result, error) {
 	var h hist.Histogram
 	errs := make([]error, len(workers))
 	for i, w := range workers {
-		h.Merge(&w.hist)
-		res.Msgs += w.msgs
-		errs[i] = w.err
+		o := w.measured()
+		h.Merge(&o.hist)
+		res.Msgs += o.msgs
+		errs[i] = o.err
 	}
 	res.Seconds = elapsed.Seconds()
 	res.MsgsPerSec = float64(res.Msgs) / res.Seconds
@@ -130,9 +143,26 @@ func run(cfg config) (result, error) {
 	return res, nil
 }
 
-// worker is one connection's closed loop. Everything it needs is allocated
+// loop is one connection's closed loop: worker for echo, respWorker for
+// resp.
+type loop interface {
+	run(base time.Time)
+	measured() *outcome
+}
+
+// outcome is what a connection's loop measured.
+type outcome struct {
+	hist hist.Histogram
+	msgs uint64 // received in the measured window
+	err  error
+}
+
+func (o *outcome) measured() *outcome { return o }
+
+// worker is one connection's echo loop. Everything it needs is allocated
 // up front; a message costs a read share, a compare and a histogram slot.
 type worker struct {
+	outcome
 	conn     net.Conn
 	size     int
 	inflight int
@@ -142,10 +172,6 @@ type worker struct {
 	sent    []time.Duration // send time of the message in each slot
 	buf     []byte
 	phase   *atomic.Int32
-
-	hist hist.Histogram
-	msgs uint64 // received in the measured window
-	err  error
 }
 
 func newWorker(c net.Conn, id, size, inflight int, phase *atomic.Int32) *worker {

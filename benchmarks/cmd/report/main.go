@@ -142,8 +142,10 @@ func chart(rows []results.Row, contestants []string, mode, path string) error {
 		if r.Mode != mode {
 			continue
 		}
-		if r.Kind == "mixed" {
-			continue // in its own table: latency under firehoses, not throughput
+		if r.Kind == "mixed" || r.Kind == "resp" {
+			// In their own tables: latency under firehoses, and servers
+			// compared with redcon and Redis, not with stdnet.
+			continue
 		}
 		list := &load
 		if r.Kind == "idle" {

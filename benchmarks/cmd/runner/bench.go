@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -169,10 +168,10 @@ func (b *bench) measureIn(m mode, s scenario, c contestant, r *results.Run, logP
 	if err := check(s.proto(), addr); err != nil {
 		return fmt.Errorf("correctness check: %w", err)
 	}
-	sv := &running{p: srv, stats: statsPath, memStats: !c.native, ticks: b.cfg.clockTicks}
-	r.NoMemStats = c.native
+	sv := &running{p: srv, stats: statsPath, memStats: c.memStats(), ticks: b.cfg.clockTicks}
+	r.NoMemStats = !c.memStats()
 	switch s.kind {
-	case "echo":
+	case "echo", "resp":
 		err = b.echo(m, s, sv, addr, r, logPath)
 	case "http":
 		err = b.http(m, s, sv, addr, r, logPath)
@@ -203,8 +202,15 @@ func (b *bench) startServer(m mode, s scenario, c contestant, logPath string) (*
 		return nil, "", "", err
 	}
 	statsPath := strings.TrimSuffix(logPath, ".log") + ".stats"
-	argv := taskset(m.serverCPUs, filepath.Join(b.cfg.bin, c.bin),
-		"-proto", s.proto(), "-addr", addr, "-loops", strconv.Itoa(m.loops), "-stats", statsPath)
+	path, err := c.path(b.cfg.bin)
+	if err != nil {
+		return nil, "", "", err
+	}
+	cmd, err := c.command(path, s.proto(), addr, m.loops, statsPath)
+	if err != nil {
+		return nil, "", "", err
+	}
+	argv := taskset(m.serverCPUs, cmd...)
 	b.show(argv)
 	p, err := b.ps.start(c.name, argv, logPath, false)
 	if err != nil {

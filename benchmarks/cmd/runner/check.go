@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/evloop/evloop/benchmarks/internal/plaintext"
@@ -29,10 +31,73 @@ func check(proto, addr string) error {
 	if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
 		return err
 	}
-	if proto == "echo" {
+	switch proto {
+	case "echo":
 		return checkEcho(c)
+	case "resp":
+		return checkRESP(c)
 	}
 	return checkHTTP(c)
+}
+
+// checkRESP sends, pipelined in one write, a SET and a GET of a short
+// value, a GET of a key never set, and a SET and a GET of a value larger
+// than a socket buffer holds, and expects their replies byte for byte.
+func checkRESP(c net.Conn) error {
+	bulk := func(s string) string { return "$" + strconv.Itoa(len(s)) + "\r\n" + s + "\r\n" }
+	command := func(args ...string) string {
+		cmd := "*" + strconv.Itoa(len(args)) + "\r\n"
+		for _, a := range args {
+			cmd += bulk(a)
+		}
+		return cmd
+	}
+	small, big := "hello, world", strings.Repeat("0123456789abcdef", 1<<20/16)
+	cmds := command("SET", "check:small", small) + command("GET", "check:small") + command("GET", "check:missing") +
+		command("SET", "check:big", big) + command("GET", "check:big")
+	want := "+OK\r\n" + bulk(small) + "$-1\r\n" + "+OK\r\n" + bulk(big)
+	errc := make(chan error, 1)
+	go func() { // a server may answer while this sends: read concurrently
+		_, err := io.WriteString(c, cmds)
+		errc <- err
+	}()
+	got := make([]byte, len(want))
+	n, rerr := io.ReadFull(c, got)
+	if err := <-errc; err != nil {
+		return fmt.Errorf("resp: write: %w", err)
+	}
+	if i := firstDifference(got[:n], want); i >= 0 {
+		why := ""
+		if rerr != nil {
+			why = fmt.Sprintf(" (read: %v)", rerr)
+		}
+		return fmt.Errorf("resp: SET, GET, GET of a missing key, SET and GET of 1 MiB: the replies differ at byte %d of %d%s: got %q, want %q",
+			i, len(want), why, clipped(got[max(i-20, 0):n]), clipped(want[max(i-20, 0):]))
+	}
+	return nil
+}
+
+// firstDifference returns the index of the first byte where got and want
+// differ (len(got) when got is a prefix of a longer want), or -1 when they
+// are equal.
+func firstDifference(got []byte, want string) int {
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			return i
+		}
+	}
+	if len(got) == len(want) {
+		return -1
+	}
+	return min(len(got), len(want))
+}
+
+// clipped shortens s for an error message.
+func clipped[T string | []byte](s T) string {
+	if len(s) > 80 {
+		return string(s[:80]) + "..."
+	}
+	return string(s)
 }
 
 // checkEcho sends messages from one byte to more than a socket buffer

@@ -99,10 +99,11 @@ func (b *bench) echo(m mode, s scenario, sv *running, addr string, r *results.Ru
 	return nil
 }
 
-// echoload runs cmd/echoload with s's shape, and returns its result and
-// the server's figures over its measured window.
+// echoload runs cmd/echoload with s's shape and protocol (echo, or resp:
+// SET and GET commands), and returns its result and the server's figures
+// over its measured window.
 func (b *bench) echoload(m mode, s scenario, sv *running, addr string, logPath string) (*loadResult, *window, error) {
-	return b.load(m, "echoload", s, sv, addr, logPath)
+	return b.load(m, "echoload", s, sv, addr, logPath, "-proto", s.proto())
 }
 
 // udpLossTimeout is how long udpload lets a datagram wait for its reply

@@ -5,7 +5,7 @@
 //
 // Each measurement starts a fresh server, checks that it answers correctly
 // (echo bytes match; HTTP 200 with the right body, pipelined; datagrams
-// echoed whole), loads it,
+// echoed whole; a RESP GET returns what SET stored), loads it,
 // and reads its CPU time (utime+stime) and RSS from /proc around the
 // measured window; memory statistics and allocation counts come from the
 // server itself, on a signal. Results are written to -out after every
@@ -217,10 +217,13 @@ func configure(cfg *config, scenarioList, contestantList, modeName string) error
 	}
 	built := cfg.contestants[:0]
 	for _, c := range cfg.contestants {
-		_, err := os.Stat(cfg.bin + "/" + c.bin)
+		_, err := c.path(cfg.bin)
 		switch {
 		case err == nil:
 			built = append(built, c)
+		case c.install != "":
+			cfg.missing = append(cfg.missing, results.Skip{Contestant: c.name,
+				Reason: fmt.Sprintf("%s is not installed here (%s)", c.bin, c.install)})
 		case c.native && errors.Is(err, fs.ErrNotExist):
 			cfg.missing = append(cfg.missing, results.Skip{Contestant: c.name,
 				Reason: "not built: run.sh builds it with cc, and there is no C compiler (cc) here"})
@@ -335,6 +338,9 @@ func printConfig(cfg config, f *results.File) {
 		case "udp":
 			fmt.Printf("scenario %s: udpload -conns %d -size %d -pipeline %d (connected UDP sockets; a datagram unanswered for %v is lost; over %.0f%% lost fails) against the servers that speak udp\n",
 				s.name, s.conns, s.size, s.pipeline, udpLossTimeout, results.MaxLostShare*100)
+		case "resp":
+			fmt.Printf("scenario %s: echoload -proto resp -conns %d -size %d -pipeline %d (SET then GET of each key, every reply checked) against the servers that speak resp\n",
+				s.name, s.conns, s.size, s.pipeline)
 		case "idle":
 			fmt.Printf("scenario %s: holdconns -conns %d against the http servers\n", s.name, s.conns)
 		}

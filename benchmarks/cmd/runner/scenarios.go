@@ -2,19 +2,34 @@ package main
 
 import (
 	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
+	"strconv"
 )
 
 // contestant is one server binary of the benchmark.
 type contestant struct {
 	name   string   // in tables
-	bin    string   // binary name in -bin
+	bin    string   // binary name in -bin, or in PATH with install
 	protos []string // what its -proto accepts
-	// native marks a server that is not a Go program: it accepts -stats
-	// but has no Go memory statistics to write (allocations, heap and
-	// stacks are not measured), and run.sh builds it only where a C
-	// compiler exists; without its binary the runner skips it.
+	// native marks a server that is not a Go program: it has no Go memory
+	// statistics (allocations, heap and stacks are not measured). cepoll
+	// accepts -stats and ignores it; run.sh builds it only where a C
+	// compiler exists, and without its binary the runner skips it.
 	native bool
+	// args, when set, is the server's own command line (after the
+	// program) for listening on host:port with loops loops, instead of the
+	// contestants' flags (-proto, -addr, -loops, -stats). Such a server
+	// writes no statistics file: its memory statistics are not asked for,
+	// and not measured, as a native server's.
+	args func(host, port string, loops int) []string
+	// install, when set, says how to install bin: a program of the
+	// machine, looked up in PATH, not one run.sh builds. Without it the
+	// runner skips the contestant and says so.
+	install string
 }
 
 var contestants = []contestant{
@@ -29,17 +44,65 @@ var contestants = []contestant{
 	{name: "nbhttp", bin: "nbhttp", protos: []string{"http"}},
 	{name: "evio", bin: "evio", protos: []string{"echo", "http"}},
 	{name: "cepoll", bin: "cepoll", protos: []string{"echo", "http"}, native: true},
+	// The Redis protocol: evloop's example server (examples/redis), the
+	// redcon library, and Redis itself.
+	{name: "evloop-redis", bin: "evloopredis", protos: []string{"resp"}, args: exampleArgs},
+	{name: "redcon", bin: "redcon", protos: []string{"resp"}},
+	{name: "redis-server", bin: "redis-server", protos: []string{"resp"}, native: true, args: redisArgs,
+		install: "apt-get install -y redis-server"},
+}
+
+// exampleArgs is the command line of an example server (examples/redis):
+// its -addr takes a scheme, and it has no -proto or -stats.
+func exampleArgs(host, port string, loops int) []string {
+	return []string{"-addr", "tcp://" + net.JoinHostPort(host, port), "-loops", strconv.Itoa(loops)}
+}
+
+// redisArgs is redis-server's command line: nothing saved to disk, in the
+// foreground, only warnings logged. Redis runs commands on one thread
+// (io-threads 1, its default), whatever loops says.
+func redisArgs(host, port string, _ int) []string {
+	return []string{"--port", port, "--bind", host, "--save", "", "--appendonly", "no",
+		"--protected-mode", "no", "--daemonize", "no", "--loglevel", "warning"}
 }
 
 func (c contestant) speaks(proto string) bool { return slices.Contains(c.protos, proto) }
 
+// memStats reports whether the runner asks c for its Go memory statistics.
+func (c contestant) memStats() bool { return !c.native && c.args == nil }
+
+// path is c's program: in PATH for one installed on the machine, in bin
+// for one run.sh builds. The error says when it is not there.
+func (c contestant) path(bin string) (string, error) {
+	if c.install != "" {
+		return exec.LookPath(c.bin)
+	}
+	p := filepath.Join(bin, c.bin)
+	_, err := os.Stat(p)
+	return p, err
+}
+
+// command is the command line that starts c, its program at path, serving
+// proto on addr (host:port) with loops loops and writing its statistics
+// to stats.
+func (c contestant) command(path, proto, addr string, loops int, stats string) ([]string, error) {
+	if c.args == nil {
+		return []string{path, "-proto", proto, "-addr", addr, "-loops", strconv.Itoa(loops), "-stats", stats}, nil
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	return append([]string{path}, c.args(host, port, loops)...), nil
+}
+
 // scenario is one load (or idle) shape.
 type scenario struct {
 	name     string
-	kind     string // "echo", "http", "idle", "mixed" or "udp"
+	kind     string // "echo", "http", "idle", "mixed", "udp" or "resp"
 	conns    int    // connections; for udp, connected UDP sockets
-	size     int    // echo message or datagram bytes
-	pipeline int    // messages, requests or datagrams in flight per connection
+	size     int    // echo message, datagram or RESP value bytes
+	pipeline int    // messages, requests, datagrams or commands in flight per connection
 	// mixed: echoload's conns run alone, then next to firehoses
 	// connections of cmd/firehose, each writing firehoseSize byte messages.
 	firehoses, firehoseSize int
@@ -55,14 +118,15 @@ type scenario struct {
 }
 
 // proto is the protocol the servers speak in s: idle connections are held
-// on HTTP servers, which every contestant is; udp is echo of datagrams,
-// which only some contestants speak.
+// on HTTP servers, which every contestant but the RESP ones is; udp is
+// echo of datagrams, which only some contestants speak; resp is Redis's
+// SET and GET, which only the RESP servers speak.
 func (s scenario) proto() string {
 	switch s.kind {
 	case "echo", "mixed":
 		return "echo"
-	case "udp":
-		return "udp"
+	case "udp", "resp":
+		return s.kind
 	}
 	return "http"
 }
@@ -76,6 +140,8 @@ var scenarios = []scenario{
 	{name: "http-c100", kind: "http", conns: 100, pipeline: 1, quick: true, full: true},
 	{name: "http-c100-p16", kind: "http", conns: 100, pipeline: 16, quick: true, full: true},
 	{name: "udp-64B-c50-p8", kind: "udp", conns: 50, size: 64, pipeline: 8, quick: true, full: true},
+	{name: "resp-c50", kind: "resp", conns: 50, size: 64, pipeline: 1, quick: true, full: true},
+	{name: "resp-c50-p16", kind: "resp", conns: 50, size: 64, pipeline: 16, full: true},
 	{name: "mixed-c100-f4", kind: "mixed", conns: 100, size: 64, pipeline: 1, firehoses: 4, firehoseSize: 64 << 10, full: true},
 	{name: "idle-c1000", kind: "idle", conns: 1000, quick: true},
 	{name: "idle-c10000", kind: "idle", conns: 10000, full: true},

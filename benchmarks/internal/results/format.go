@@ -52,6 +52,11 @@ func versus(rows []Row, r Row, peer string) string {
 	return ratio(thr) + " / " + ratio(perCPU)
 }
 
+// respLegend explains the RESP table.
+const respLegend = "Every request is one command, SET and GET alternating. vs " + RESPGoPeer + " and vs Redis: the row's contestant over " +
+	RESPGoPeer + " and over " + RESPNative + " (C), as requests/s ratio / requests per server CPU-s ratio. allocs/req: - for " + RESPNative +
+	" (not Go) and for evloop-redis (the example server, run with its own command line, writes no Go memory statistics)."
+
 // lostLegend explains the column of lost datagrams.
 var lostLegend = fmt.Sprintf("lost datagrams (UDP scenarios): per round, the datagrams not answered within udpload's timeout, "+
 	"given up on and replaced; in a UDP scenario msgs/s counts the replies received in time, and a round that loses more than %g%% of its datagrams fails.",
@@ -116,8 +121,9 @@ const targetsLegend = "Against a peer (the best Go peer, " + GoPeer + ", or in t
 	" are ratios of the medians; allocations, idle RSS and the mixed p99 ratio are evloop's medians. n/a: the metric is not measured " +
 	"there (wrk reports p99 as 0 in the pipelined scenario); it counts as not measured."
 
-// Write writes the summary of rows, which summarize runs: a load table and
-// an idle-memory table per mode, then the targets. md selects Markdown;
+// Write writes the summary of rows, which summarize runs: per mode a load
+// table, a RESP table, a table of the mixed scenarios and an idle-memory
+// table, each where the mode has such rows, then the targets. md selects Markdown;
 // otherwise aligned text.
 func Write(w io.Writer, rows []Row, runs []Run, md bool) {
 	var modes []string
@@ -127,7 +133,7 @@ func Write(w io.Writer, rows []Row, runs []Run, md bool) {
 		}
 	}
 	for _, mode := range modes {
-		var load, idle, mixed [][]string
+		var load, idle, mixed, resp [][]string
 		// A mode with a UDP scenario gets a column of lost datagrams in
 		// its load table, "-" on the other scenarios' rows.
 		udp := slices.ContainsFunc(rows, func(r Row) bool { return r.Mode == mode && r.Kind == "udp" })
@@ -153,6 +159,13 @@ func Write(w io.Writer, rows []Row, runs []Run, md bool) {
 					rng(r.OtherCPU, kib)})
 				continue
 			}
+			if r.Kind == "resp" {
+				resp = append(resp, []string{r.Scenario, r.Contestant + failed,
+					rng(r.MsgsPerSec, num), rng(r.MsgsPerCPUSec, num), rng(r.P99us, us),
+					rng(r.RSSKiB, mib), rng(r.AllocsPerMsg, allocs), rng(r.LoaderCPU, kib), rng(r.OtherCPU, kib),
+					versus(rows, r, RESPGoPeer), versus(rows, r, RESPNative)})
+				continue
+			}
 			if r.Kind == "idle" {
 				base, _ := Find(rows, r, Subject)
 				idle = append(idle, []string{r.Scenario, r.Contestant + failed,
@@ -171,7 +184,7 @@ func Write(w io.Writer, rows []Row, runs []Run, md bool) {
 				ratio(Ratio(sub.MsgsPerSec, r.MsgsPerSec)), ratio(Ratio(sub.MsgsPerCPUSec, r.MsgsPerCPUSec)),
 				versus(rows, r, GoPeer), versus(rows, r, Native)))
 		}
-		if len(load) > 0 || len(mixed) == 0 && len(idle) == 0 {
+		if len(load) > 0 || len(mixed) == 0 && len(idle) == 0 && len(resp) == 0 {
 			if md {
 				fmt.Fprintf(w, "\n#### Mode %s: load\n\n", mode)
 			} else {
@@ -193,6 +206,15 @@ func Write(w io.Writer, rows []Row, runs []Run, md bool) {
 			table(w, md, append(header,
 				"server RSS MiB", "allocs/msg", "loader CPU-s", "others CPU-s", "evloop/this msgs/s", "evloop/this per CPU-s",
 				"vs "+GoPeer, "vs C"), load)
+		}
+		if len(resp) > 0 {
+			if md {
+				fmt.Fprintf(w, "\n#### Mode %s: Redis protocol (RESP)\n\n%s\n\n", mode, respLegend)
+			} else {
+				fmt.Fprintf(w, "\n== mode %s: Redis protocol (RESP)\n%s\n", mode, respLegend)
+			}
+			table(w, md, []string{"scenario", "contestant", "requests/s", "requests per server CPU-s", "p99 us",
+				"server RSS MiB", "allocs/req", "loader CPU-s", "others CPU-s", "vs " + RESPGoPeer, "vs Redis"}, resp)
 		}
 		if len(mixed) > 0 {
 			if md {

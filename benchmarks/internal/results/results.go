@@ -45,7 +45,7 @@ type Config struct {
 // Run is one contestant measured once in one scenario and mode.
 type Run struct {
 	Scenario   string `json:"scenario"`
-	Kind       string `json:"kind"` // echo, http, idle, mixed or udp
+	Kind       string `json:"kind"` // echo, http, idle, mixed, udp or resp
 	Mode       string `json:"mode"`
 	Round      int    `json:"round"`
 	Contestant string `json:"contestant"`
@@ -71,8 +71,9 @@ type Run struct {
 	RSSKiB       float64 `json:"server_rss_kib,omitempty"`
 	AllocsPerMsg float64 `json:"allocs_per_msg"`
 	// NoMemStats is set for a server without Go memory statistics (the C
-	// contestant): AllocsPerMsg and the heap and stack figures are not
-	// measured, rather than zero.
+	// servers, and evloop's example server, which takes its own command
+	// line): AllocsPerMsg and the heap and stack figures are not measured,
+	// rather than zero.
 	NoMemStats bool `json:"no_mem_stats,omitempty"`
 
 	// UDP scenarios: the datagrams the load generator gave up on in the

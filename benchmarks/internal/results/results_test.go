@@ -270,3 +270,45 @@ func TestLostShare(t *testing.T) {
 		}
 	}
 }
+
+func TestRESPRowsHaveTheirOwnTable(t *testing.T) {
+	f := &File{Config: Config{Modes: []string{"pinned"}, Scenarios: []string{"echo-64B-c50", "resp-c50"},
+		Contestants: []string{Subject, Baseline, "evloop-redis", RESPGoPeer, RESPNative}}}
+	f.Runs = append(f.Runs, run("echo-64B-c50", "echo", "pinned", Subject, 1000, 1000),
+		run("echo-64B-c50", "echo", "pinned", Baseline, 1000, 1000))
+	for _, c := range []struct {
+		name               string
+		msgsPerSec, perCPU float64
+		noMemStats         bool
+	}{
+		{"evloop-redis", 1200, 1500, true},
+		{RESPGoPeer, 1000, 1000, false},
+		{RESPNative, 800, 2000, true},
+	} {
+		r := run("resp-c50", "resp", "pinned", c.name, c.msgsPerSec, c.perCPU)
+		r.NoMemStats, r.AllocsPerMsg = c.noMemStats, 2
+		f.Runs = append(f.Runs, r)
+	}
+	rows := Summarize(f)
+	for _, tg := range Targets(rows, f.Runs) {
+		if tg.Scenario == "resp-c50" {
+			t.Errorf("a target in a RESP scenario: %+v", tg)
+		}
+	}
+	var out strings.Builder
+	Write(&out, rows, f.Runs, true)
+	load, rest, found := strings.Cut(out.String(), "#### Mode pinned: Redis protocol (RESP)")
+	if !found {
+		t.Fatalf("no RESP table:\n%s", out.String())
+	}
+	if strings.Contains(load, "resp-c50") {
+		t.Errorf("RESP rows in the load table:\n%s", load)
+	}
+	for _, want := range []string{"| requests/s | requests per server CPU-s | p99 us |", "| vs redcon | vs Redis |",
+		"| resp-c50 | evloop-redis | 1.2k | 1.5k | 0 | 0.0 | - | 0.00 | 0.00 | 1.20x / 1.50x | 1.50x / 0.75x |",
+		"| resp-c50 | redcon | 1k | 1k | 0 | 0.0 | 2 | 0.00 | 0.00 | 1.00x / 1.00x | 1.25x / 0.50x |"} {
+		if !strings.Contains(rest, want) {
+			t.Errorf("the RESP table lacks %q:\n%s", want, rest)
+		}
+	}
+}

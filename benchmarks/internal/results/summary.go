@@ -15,6 +15,14 @@ const (
 	Native   = "cepoll"
 )
 
+// RESPGoPeer and RESPNative are the two the RESP table puts every
+// contestant next to, in the RESP scenarios, where the load tables' have
+// not run: the Go library for Redis servers, and Redis itself.
+const (
+	RESPGoPeer = "redcon"
+	RESPNative = "redis-server"
+)
+
 // MixedP99Ratio is the most the firehoses may stretch evloop's ping-pong
 // p99 in the mixed scenarios (pinned mode).
 const MixedP99Ratio = 1.25

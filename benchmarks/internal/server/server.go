@@ -1,5 +1,5 @@
 // Package server is what every contestant's main shares besides the
-// per-request work: the command line (-proto echo|http|udp, -addr, -loops,
+// per-request work: the command line (-proto echo|http|udp|resp, -addr, -loops,
 // -stats), the file-descriptor limit, and the memory statistics the runner
 // asks for with a signal.
 package server
@@ -19,7 +19,7 @@ import (
 
 // Config is the command line every contestant accepts.
 type Config struct {
-	Proto string // "echo", "http" or "udp" (echo of datagrams)
+	Proto string // "echo", "http", "udp" (echo of datagrams) or "resp" (Redis's SET and GET)
 	Addr  string // host:port, TCP, or UDP for "udp"
 	Loops int    // event loops, pollers or GOMAXPROCS, depending on the contestant
 	Stats string // file the statistics are written to on SIGUSR1 and SIGUSR2
