@@ -3,6 +3,7 @@
 package evloop
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/netip"
@@ -183,6 +184,12 @@ type Conn interface {
 	// connection, whose peer is unnamed, an empty *net.UnixAddr). Any
 	// goroutine.
 	RemoteAddr() net.Addr
+
+	// ConnectionState returns the TLS state of a connection served with
+	// WithTLS (version, cipher suite, ALPN protocol, server name, peer
+	// certificates) and true, from OnOpen on; on a plain connection the
+	// zero value and false. Loop only.
+	ConnectionState() (tls.ConnectionState, bool)
 }
 
 // conn is kept small (128 bytes, a size class of its own): an idle

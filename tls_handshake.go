@@ -1,0 +1,108 @@
+//go:build linux
+
+package evloop
+
+import (
+	"fmt"
+	"runtime/debug"
+)
+
+// The handshake, from the loop's side:
+//
+//	accept        tlsAccept: the deadline armed, no goroutine
+//	first bytes   tlsStart: a goroutine runs tls.Conn.Handshake, if the
+//	              limit allows (WithTLSHandshakeLimit)
+//	more bytes    deliver: its Read wakes up
+//	its flights   taskTLSFlush: written to the socket by the loop
+//	its end       taskTLSDone: the loop takes the connection back, checks
+//	              it is still the same one, and opens it (OnOpen) or
+//	              closes it; the goroutine is gone by then or about to be
+
+// tlsStart starts c's handshake goroutine, or closes c when the engine
+// runs as many handshakes as it may.
+func (l *loop) tlsStart(c *conn, ts *tlsState) {
+	e := l.eng
+	select {
+	case e.tlsSem <- struct{}{}:
+	default:
+		ts.hsErr = fmt.Errorf("%d handshakes in progress (WithTLSHandshakeLimit)", cap(e.tlsSem))
+		l.closeNow(c, nil)
+		return
+	}
+	ts.busy = true
+	e.tlsWG.Add(1)
+	go e.tlsHandshake(c, ts)
+}
+
+// tlsHandshake runs on its own goroutine and reports to c's loop. A panic
+// in the configuration's callbacks (GetCertificate and the like) fails
+// this handshake only, unless WithPanicPropagation.
+func (e *engine) tlsHandshake(c *conn, ts *tlsState) {
+	defer e.tlsWG.Done()
+	defer func() { <-e.tlsSem }()
+	var err error
+	func() {
+		if !e.opts.propagatePanic {
+			defer func() {
+				if r := recover(); r != nil {
+					stack := debug.Stack()
+					e.recovered("TLS handshake", r, stack)
+					err = &PanicError{Value: r, Stack: stack}
+				}
+			}()
+		}
+		err = ts.tc.Handshake()
+	}()
+	// ErrClosed: the connection was closed meanwhile, and nobody waits.
+	_ = c.push(task{kind: taskTLSDone, err: err, seq: uint64(ts.tr.gen)})
+}
+
+// tlsTask looks up the TLS state a handshake task is for: nil when the
+// connection closed, or is not the one the task was made for.
+func (l *loop) tlsTask(t *task) *tlsState {
+	c := t.conn
+	ts := l.tlsConns[c]
+	if ts == nil || c.state == connClosed || uint64(c.gen) != t.seq || ts.open {
+		return nil
+	}
+	return ts
+}
+
+// tlsFlushHandshake writes what the handshake goroutine has written.
+func (l *loop) tlsFlushHandshake(c *conn, ts *tlsState) {
+	if out := ts.tr.takeOut(); len(out) > 0 && c.flags&flagFailed == 0 {
+		_, _ = c.writeRaw(out) // a failure is recorded by c.fail and closes c
+	}
+}
+
+// tlsHandshakeDone takes a connection back from its handshake goroutine.
+// On success the deadline is cleared, OnOpen runs, and the loop reads
+// once what crypto/tls or the transport already hold: the client's first
+// request often arrives with its last handshake message, and no readiness
+// event would bring it. On failure the connection is closed once the
+// alert crypto/tls wrote is flushed.
+func (l *loop) tlsHandshakeDone(c *conn, ts *tlsState, err error) {
+	l.tlsFlushHandshake(c, ts)
+	ts.busy = false
+	if err == nil && c.flags&flagFailed != 0 {
+		err = c.failure()
+	}
+	if err != nil {
+		ts.hsErr = err
+		l.closeConn(c, nil)
+		return
+	}
+	tr := &ts.tr
+	tr.mu.Lock()
+	tr.handshake = false
+	left := tr.in
+	tr.in, tr.out, tr.spare = nil, nil, nil
+	tr.mu.Unlock()
+	ts.open = true
+	l.eng.tlsHandshakes.Add(1)
+	c.timeState().readDL.Store(0)
+	l.start(c)
+	if c.state == connOpen && c.flags&flagFailed == 0 {
+		l.tlsRead(c, ts, left)
+	}
+}

@@ -1,0 +1,102 @@
+//go:build linux
+
+package evloop
+
+import (
+	"errors"
+	"io"
+)
+
+// tlsRead takes ciphertext just read from a TLS connection's socket. During
+// the handshake it goes to the handshake goroutine (started by the first
+// bytes); after it, tlsPump decrypts it and OnTraffic sees the plaintext.
+func (l *loop) tlsRead(c *conn, ts *tlsState, data []byte) {
+	if !ts.open {
+		ts.tr.deliver(data)
+		if !ts.busy {
+			l.tlsStart(c, ts)
+		}
+		return
+	}
+	ts.tr.in = data
+	n, err := l.tlsPump(c, ts)
+	ts.tr.in = nil
+	if n > 0 && c.state == connOpen {
+		l.settle(c, l.traffic(c))
+	}
+	switch {
+	case err == nil || c.state != connOpen:
+	case errors.Is(err, io.EOF):
+		// close_notify: the peer sent everything; as a plain
+		// connection's FIN, after its data.
+		if l.eng.opts.halfClose {
+			c.setPaused(pauseEOF, true)
+			l.settle(c, l.readClosed(c))
+			return
+		}
+		l.closeConn(c, nil)
+	default:
+		// A bad record, an unexpected message: crypto/tls has written
+		// its alert; send it before the fd closes.
+		_ = c.flush()
+		l.closeConn(c, err)
+	}
+	l.afterDispatch()
+}
+
+// tlsPump decrypts everything crypto/tls can decrypt from what the
+// transport holds, into the loop's plaintext buffer, and shows it to the
+// handler as the plain path shows a read: a view while nothing is
+// buffered, appended to the connection's ring otherwise (also when it
+// passes one buffer's worth). It returns how many plaintext bytes it
+// delivered, and crypto/tls's error other than "would block": io.EOF after
+// close_notify.
+func (l *loop) tlsPump(c *conn, ts *tlsState) (int, error) {
+	if l.tlsBuf == nil {
+		l.tlsBuf = make([]byte, len(l.buf))
+	}
+	buf := l.tlsBuf
+	total, m := 0, 0
+	var err error
+	for {
+		if m == len(buf) {
+			if _, werr := c.inbound.Write(buf); werr != nil {
+				return total, werr
+			}
+			m = 0
+		}
+		var n int
+		n, err = ts.tc.Read(buf[m:])
+		m += n
+		total += n
+		if err != nil {
+			break // n > 0 with an error: the bytes are used first
+		}
+	}
+	if err == errWouldBlock {
+		err = nil
+	}
+	if m > 0 {
+		if c.inbound.IsEmpty() {
+			l.cur, l.view = c, buf[:m]
+		} else if _, werr := c.inbound.Write(buf[:m]); werr != nil {
+			return total, werr
+		}
+	}
+	return total, err
+}
+
+// tlsEOF handles the FIN of a TLS connection. After close_notify,
+// tlsRead has already closed the connection (or half-closed it, which
+// stops reading): a FIN that gets here was not announced, and data the
+// peer meant to send may be missing, which OnClose learns as
+// ErrTLSTruncated. A FIN during the handshake closes the connection
+// without OnClose.
+func (l *loop) tlsEOF(c *conn, ts *tlsState) {
+	if !ts.open {
+		ts.hsErr = io.ErrUnexpectedEOF
+		l.closeConn(c, nil)
+		return
+	}
+	l.closeConn(c, ErrTLSTruncated)
+}
