@@ -1,0 +1,401 @@
+package evloop
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"io"
+	"math/big"
+	mrand "math/rand/v2"
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+// tlsTestCerts is a certificate for localhost and example.com, made once
+// per test binary, and a pool that trusts it.
+var tlsTestCerts = sync.OnceValues(func() (tls.Certificate, *x509.CertPool) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "evloop test"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		DNSNames:              []string{"localhost", "example.com"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		panic(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		panic(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
+})
+
+// tlsServerConfig is a server configuration with the test certificate.
+func tlsServerConfig(tb testing.TB) *tls.Config {
+	tb.Helper()
+	cert, _ := tlsTestCerts()
+	return &tls.Config{Certificates: []tls.Certificate{cert}}
+}
+
+// tlsClientConfig trusts the test certificate, for version v (0: any).
+func tlsClientConfig(v uint16) *tls.Config {
+	_, pool := tlsTestCerts()
+	return &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: v, MaxVersion: v}
+}
+
+// tlsDial connects a crypto/tls client to s and completes its handshake.
+func tlsDial(tb testing.TB, s *testServer, cfg *tls.Config) *tls.Conn {
+	tb.Helper()
+	raw := s.dial(tb)
+	c := tls.Client(raw, cfg)
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if err := c.Handshake(); err != nil {
+		tb.Fatalf("handshake: %v", err)
+	}
+	_ = c.SetDeadline(time.Time{})
+	return c
+}
+
+func TestTLSEcho(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		version uint16
+	}{
+		{name: "TLS1.2", version: tls.VersionTLS12},
+		{name: "TLS1.3", version: tls.VersionTLS13},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startEngine(t, echoHandler{}, "tcp://127.0.0.1:0", WithLoops(2), WithTLS(tlsServerConfig(t)),
+				WithLogger(tbQuietLogger()))
+			for range 3 {
+				c := tlsDial(t, s, tlsClientConfig(tc.version))
+				if v := c.ConnectionState().Version; v != tc.version {
+					t.Fatalf("version = %x, want %x", v, tc.version)
+				}
+				for i := range 20 {
+					if err := tbEcho(c, tbPattern(i*1000, 1+i*97), 5*time.Second); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if st := s.eng.Stats(); st.TLSHandshakes != 3 || st.TLSHandshakeFailures != 0 {
+				t.Errorf("handshakes = %d, failures = %d; want 3, 0", st.TLSHandshakes, st.TLSHandshakeFailures)
+			}
+		})
+	}
+}
+
+// splitConn writes each buffer in pieces cut at random points, pausing
+// now and then so that the server reads them apart.
+type splitConn struct {
+	net.Conn
+	rng *mrand.Rand
+}
+
+func (s *splitConn) Write(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		k := min(len(p)-n, 1+s.rng.IntN(64))
+		m, err := s.Conn.Write(p[n : n+k])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		if s.rng.IntN(4) == 0 {
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	return n, nil
+}
+
+func TestTLSCiphertextSplitAtRandomPoints(t *testing.T) {
+	s := startEngine(t, echoHandler{}, "tcp://127.0.0.1:0", WithLoops(1), WithTLS(tlsServerConfig(t)))
+	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		seed := uint64(time.Now().UnixNano())
+		t.Logf("seed %d", seed)
+		raw := &splitConn{Conn: s.dial(t), rng: mrand.New(mrand.NewPCG(seed, uint64(v)))}
+		c := tls.Client(raw, tlsClientConfig(v))
+		for i := range 30 {
+			if err := tbEcho(c, tbPattern(i, 1+raw.rng.IntN(3000)), 10*time.Second); err != nil {
+				t.Fatalf("version %x, message %d: %v", v, i, err)
+			}
+		}
+	}
+}
+
+func TestTLSMegabyteBothWays(t *testing.T) {
+	s := startEngine(t, echoHandler{}, "tcp://127.0.0.1:0", WithLoops(1), WithTLS(tlsServerConfig(t)))
+	c := tlsDial(t, s, tlsClientConfig(0))
+	const size = 1 << 20
+	msg := tbPattern(0, size)
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Write(msg)
+		errc <- err
+	}()
+	got := make([]byte, size)
+	if _, err := io.ReadFull(c, got); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	if err := tbRecv(t, errc, 30*time.Second, "write"); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	if i := tbFirstDiff(got, msg); i >= 0 {
+		t.Fatalf("echo differs at byte %d", i)
+	}
+}
+
+// A handshake runs on a goroutine of its own, which is gone once the
+// connection is established.
+func TestTLSEstablishedConnectionHoldsNoGoroutine(t *testing.T) {
+	s := startEngine(t, echoHandler{}, "tcp://127.0.0.1:0", WithLoops(2), WithTLS(tlsServerConfig(t)))
+	base := runtime.NumGoroutine()
+	const n = 20
+	conns := make([]*tls.Conn, n)
+	for i := range conns {
+		conns[i] = tlsDial(t, s, tlsClientConfig(0))
+		if err := tbEcho(conns[i], []byte("hi"), 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		g := runtime.NumGoroutine()
+		if g <= base {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines with %d established connections, %d before", g, n, base)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if c := s.eng.CountConnections(); c != n {
+		t.Errorf("CountConnections = %d, want %d", c, n)
+	}
+}
+
+// tlsEvents records what a TLS test handler saw.
+type tlsEvents struct {
+	opened chan tls.ConnectionState
+	closed chan error
+}
+
+func newTLSEvents() *tlsEvents {
+	return &tlsEvents{opened: make(chan tls.ConnectionState, 64), closed: make(chan error, 64)}
+}
+
+// handler echoes, and reports OnOpen's ConnectionState and OnClose's error.
+func (ev *tlsEvents) handler() *tbHandler {
+	return &tbHandler{
+		open: func(c Conn) ([]byte, Action) {
+			st, ok := c.ConnectionState()
+			if !ok {
+				st = tls.ConnectionState{}
+			}
+			ev.opened <- st
+			return nil, None
+		},
+		traffic: echoHandler{}.OnTraffic,
+		close: func(c Conn, err error) Action {
+			ev.closed <- err
+			return None
+		},
+	}
+}
+
+func TestTLSHandshakeTimeout(t *testing.T) {
+	ev := newTLSEvents()
+	const timeout = 300 * time.Millisecond
+	s := startEngine(t, ev.handler(), "tcp://127.0.0.1:0", WithLoops(1), WithTLS(tlsServerConfig(t)),
+		WithTLSHandshakeTimeout(timeout), WithLogger(tbQuietLogger()))
+	silent := s.dial(t)                                                        // never sends: no goroutine, closed at the deadline
+	stalled := s.dial(t)                                                       // stops mid-handshake
+	if _, err := stalled.Write([]byte{0x16, 3, 1, 0, 200, 1, 0}); err != nil { // a ClientHello's start
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for _, c := range []net.Conn{silent, stalled} {
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err := c.Read(make([]byte, 64))
+		if err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("read = %v, want the server's close", err)
+		}
+	}
+	if d := time.Since(start); d < timeout/2 || d > 3*time.Second {
+		t.Errorf("closed after %v, want about %v", d, timeout)
+	}
+	if st := s.eng.Stats(); st.TLSHandshakeFailures != 2 {
+		t.Errorf("TLSHandshakeFailures = %d, want 2", st.TLSHandshakeFailures)
+	}
+	select {
+	case <-ev.opened:
+		t.Error("OnOpen ran for a failed handshake")
+	case err := <-ev.closed:
+		t.Errorf("OnClose(%v) ran for a connection that never opened", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+func TestTLSPlainTextClientIsClosed(t *testing.T) {
+	ev := newTLSEvents()
+	s := startEngine(t, ev.handler(), "tcp://127.0.0.1:0", WithLoops(1), WithTLS(tlsServerConfig(t)),
+		WithLogger(tbQuietLogger()))
+	good := tlsDial(t, s, tlsClientConfig(0))
+	tbRecv(t, ev.opened, 5*time.Second, "OnOpen")
+	plain := s.dial(t)
+	if _, err := plain.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	_ = plain.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadAll(plain); err != nil && !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("plain client: %v, want the server's close", err)
+	}
+	if err := tbEcho(good, []byte("still here"), 5*time.Second); err != nil {
+		t.Fatalf("the TLS client after the plain one: %v", err)
+	}
+	if st := s.eng.Stats(); st.TLSHandshakeFailures != 1 || st.TLSHandshakes != 1 {
+		t.Errorf("handshakes = %d, failures = %d; want 1, 1", st.TLSHandshakes, st.TLSHandshakeFailures)
+	}
+	select {
+	case err := <-ev.closed:
+		t.Errorf("OnClose(%v) for the plain-text client", err)
+	default:
+	}
+}
+
+func TestTLSCloseNotifyVersusTruncation(t *testing.T) {
+	ev := newTLSEvents()
+	s := startEngine(t, ev.handler(), "tcp://127.0.0.1:0", WithLoops(1), WithTLS(tlsServerConfig(t)))
+
+	// close_notify, then FIN: an orderly close, answered in kind.
+	c := tlsDial(t, s, tlsClientConfig(0))
+	if err := tbEcho(c, []byte("bye"), 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tbRecv(t, ev.closed, 5*time.Second, "OnClose after close_notify"); err != nil {
+		t.Errorf("OnClose after close_notify: %v, want nil", err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := c.Read(make([]byte, 16)); n != 0 || err != io.EOF {
+		t.Errorf("client read after the close = %d, %v; want the server's close_notify (io.EOF)", n, err)
+	}
+
+	// A bare FIN under the TLS stream: truncation.
+	raw := s.dial(t)
+	c = tls.Client(raw, tlsClientConfig(0))
+	if err := tbEcho(c, []byte("cut"), 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	err := tbRecv(t, ev.closed, 5*time.Second, "OnClose after a bare FIN")
+	if !errors.Is(err, ErrTLSTruncated) || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("OnClose after a bare FIN: %v, want ErrTLSTruncated", err)
+	}
+}
+
+func TestTLSConnectionStateFromOnOpen(t *testing.T) {
+	ev := newTLSEvents()
+	cfg := tlsServerConfig(t)
+	cfg.NextProtos = []string{"h2", "http/1.1"}
+	s := startEngine(t, ev.handler(), "tcp://127.0.0.1:0", WithLoops(1), WithTLS(cfg))
+	ccfg := tlsClientConfig(0)
+	ccfg.ServerName = "example.com"
+	ccfg.NextProtos = []string{"http/1.1"}
+	tlsDial(t, s, ccfg)
+	st := tbRecv(t, ev.opened, 5*time.Second, "OnOpen")
+	if !st.HandshakeComplete || st.NegotiatedProtocol != "http/1.1" || st.ServerName != "example.com" ||
+		st.Version != tls.VersionTLS13 {
+		t.Errorf("ConnectionState in OnOpen: complete %v, ALPN %q, SNI %q, version %x",
+			st.HandshakeComplete, st.NegotiatedProtocol, st.ServerName, st.Version)
+	}
+
+	plainEv := newTLSEvents()
+	p := startEngine(t, plainEv.handler(), "tcp://127.0.0.1:0", WithLoops(1))
+	p.dial(t)
+	if st := tbRecv(t, plainEv.opened, 5*time.Second, "plain OnOpen"); st.HandshakeComplete {
+		t.Error("a plain connection reports a TLS state")
+	}
+}
+
+// Stop while handshakes wait for bytes: every handshake goroutine ends, and
+// none of the connections sees OnOpen or OnClose.
+func TestTLSStopDuringHandshakes(t *testing.T) {
+	base := goleak.IgnoreCurrent()
+	ev := newTLSEvents()
+	s := startEngine(t, ev.handler(), "tcp://127.0.0.1:0", WithLoops(2), WithTLS(tlsServerConfig(t)),
+		WithLogger(tbQuietLogger()))
+	const n = 8
+	for range n {
+		c := s.dial(t)
+		if _, err := c.Write([]byte{0x16, 3, 1, 0, 200, 1, 0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(s.eng.e.tlsSem) < n { // each running handshake holds a token
+		if time.Now().After(deadline) {
+			t.Fatalf("%d handshakes running, want %d", len(s.eng.e.tlsSem), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	s.stop(t)
+	goleak.VerifyNone(t, base)
+	if st := s.eng.Stats(); st.TLSHandshakeFailures != n {
+		t.Errorf("TLSHandshakeFailures = %d, want %d", st.TLSHandshakeFailures, n)
+	}
+	select {
+	case <-ev.opened:
+		t.Error("OnOpen ran")
+	case err := <-ev.closed:
+		t.Errorf("OnClose(%v) ran", err)
+	default:
+	}
+}
+
+func TestTLSOptionsValidated(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opt  Option
+	}{
+		{name: "no certificate", opt: WithTLS(&tls.Config{})},
+		{name: "zero timeout", opt: WithTLSHandshakeTimeout(0)},
+		{name: "zero limit", opt: WithTLSHandshakeLimit(0)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Run(echoHandler{}, "tcp://127.0.0.1:0", tc.opt)
+			if !errors.Is(err, ErrInvalidOption) {
+				t.Errorf("Run = %v, want ErrInvalidOption", err)
+			}
+		})
+	}
+}
