@@ -275,7 +275,7 @@ func (l *loop) read(c *conn) {
 	c.active()
 	l.st.bytesIn += uint64(n)
 	if c.flags&flagTLS != 0 {
-		l.tlsRead(c, l.tlsConns[c], l.buf[:n])
+		l.tlsRead(c, l.tlsConns[c], l.buf[:n], false)
 		return
 	}
 	if c.inbound.IsEmpty() {

@@ -103,6 +103,8 @@ func (l *loop) tlsHandshakeDone(c *conn, ts *tlsState, err error) {
 	c.timeState().readDL.Store(0)
 	l.start(c)
 	if c.state == connOpen && c.flags&flagFailed == 0 {
-		l.tlsRead(c, ts, left)
+		// Drained once: whatever the handshake goroutine left behind is
+		// decrypted, however crypto/tls holds it.
+		l.tlsRead(c, ts, left, true)
 	}
 }

@@ -9,8 +9,9 @@ import (
 
 // tlsRead takes ciphertext just read from a TLS connection's socket. During
 // the handshake it goes to the handshake goroutine (started by the first
-// bytes); after it, tlsPump decrypts it and OnTraffic sees the plaintext.
-func (l *loop) tlsRead(c *conn, ts *tlsState, data []byte) {
+// bytes); after it, tlsPump decrypts it (with drain, until crypto/tls says
+// "would block") and OnTraffic sees the plaintext.
+func (l *loop) tlsRead(c *conn, ts *tlsState, data []byte, drain bool) {
 	if !ts.open {
 		ts.tr.deliver(data)
 		if !ts.busy {
@@ -19,7 +20,7 @@ func (l *loop) tlsRead(c *conn, ts *tlsState, data []byte) {
 		return
 	}
 	ts.tr.in = data
-	n, err := l.tlsPump(c, ts)
+	n, err := l.tlsPump(c, ts, drain)
 	ts.tr.in = nil
 	if n > 0 && c.state == connOpen {
 		l.settle(c, l.traffic(c))
@@ -50,8 +51,11 @@ func (l *loop) tlsRead(c *conn, ts *tlsState, data []byte) {
 // buffered, appended to the connection's ring otherwise (also when it
 // passes one buffer's worth). It returns how many plaintext bytes it
 // delivered, and crypto/tls's error other than "would block": io.EOF after
-// close_notify.
-func (l *loop) tlsPump(c *conn, ts *tlsState) (int, error) {
+// close_notify. With drain it reads until crypto/tls reports "would block";
+// without, it stops when the transport is empty and crypto/tls has
+// returned less than it was offered room for: crypto/tls then holds
+// nothing more (see tlsTransport's record-at-a-time Read).
+func (l *loop) tlsPump(c *conn, ts *tlsState, drain bool) (int, error) {
 	if l.tlsBuf == nil {
 		l.tlsBuf = make([]byte, len(l.buf))
 	}
@@ -71,6 +75,9 @@ func (l *loop) tlsPump(c *conn, ts *tlsState) (int, error) {
 		total += n
 		if err != nil {
 			break // n > 0 with an error: the bytes are used first
+		}
+		if !drain && len(ts.tr.in) == 0 && m < len(buf) {
+			break
 		}
 	}
 	if err == errWouldBlock {

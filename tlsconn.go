@@ -23,6 +23,13 @@ import (
 // (see tls_evidence_test.go), so the next read goes on where this one
 // stopped. Write goes straight to the connection's output.
 //
+// Read hands crypto/tls at most one record per call, up to its end (parse
+// keeps track of the record headers in the stream), so that tls.Conn
+// holds no complete record it has not consumed: once its Read has
+// returned data and the transport is empty, nothing is left to decrypt,
+// and the loop need not call Read once more only to hear "would block"
+// (which costs crypto/tls an allocation).
+//
 // Write never fails and never writes short: crypto/tls takes either as the
 // end of the connection, and a record cut short corrupts the stream. A
 // connection whose output cannot take the bytes (a write error, the
@@ -32,6 +39,12 @@ type tlsTransport struct {
 	gen uint32
 
 	handshake bool // written by the loop only
+
+	// Where the stream is: the current record's header as far as seen,
+	// and how many bytes of its body are still to come.
+	hdr     [recordHeaderLen]byte
+	hdrN    int
+	recLeft int
 
 	mu     sync.Mutex
 	in     []byte
@@ -64,9 +77,7 @@ func (t *tlsTransport) Read(p []byte) (int, error) {
 		if len(t.in) == 0 {
 			return 0, errWouldBlock
 		}
-		n := copy(p, t.in)
-		t.in = t.in[n:]
-		return n, nil
+		return t.take(p), nil
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -78,9 +89,38 @@ func (t *tlsTransport) Read(p []byte) (int, error) {
 	if t.closed {
 		return 0, net.ErrClosed
 	}
-	n := copy(p, t.in)
-	t.in = t.in[:copy(t.in, t.in[n:])]
-	return n, nil
+	return t.take(p), nil
+}
+
+// recordHeaderLen is the size of a TLS record's header: type, version and
+// the length of the body, which follows.
+const recordHeaderLen = 5
+
+// take moves bytes from in to p, stopping at the end of a record.
+func (t *tlsTransport) take(p []byte) int {
+	out := 0
+	for out < len(p) && len(t.in) > 0 {
+		var k int
+		if t.hdrN < recordHeaderLen {
+			k = min(recordHeaderLen-t.hdrN, len(t.in), len(p)-out)
+			copy(t.hdr[t.hdrN:], t.in[:k])
+			t.hdrN += k
+			if t.hdrN == recordHeaderLen {
+				t.recLeft = int(t.hdr[3])<<8 | int(t.hdr[4])
+			}
+		} else {
+			k = min(t.recLeft, len(t.in), len(p)-out)
+			t.recLeft -= k
+		}
+		copy(p[out:], t.in[:k])
+		out += k
+		t.in = t.in[k:]
+		if t.hdrN == recordHeaderLen && t.recLeft == 0 {
+			t.hdrN = 0
+			break
+		}
+	}
+	return out
 }
 
 func (t *tlsTransport) Write(p []byte) (int, error) {
