@@ -28,7 +28,7 @@ const (
 	// DefaultTLSHandshakeTimeout bounds a TLS handshake, from accept.
 	DefaultTLSHandshakeTimeout = 10 * time.Second
 	// DefaultTLSHandshakeLimit is how many handshakes an engine runs at
-	// once.
+	// once, each on a goroutine.
 	DefaultTLSHandshakeLimit = 1024
 )
 
@@ -50,9 +50,16 @@ const (
 // handshake that fails, times out (WithTLSHandshakeTimeout) or finds the
 // engine at its limit of handshakes (WithTLSHandshakeLimit) closes the
 // socket, is logged at debug level and counted in Stats.TLSHandshakeFailures;
-// OnOpen and OnClose never run for it. Close sends close_notify after the
-// pending output; a peer that closes without it makes OnClose get an error
-// matching ErrTLSTruncated.
+// OnOpen and OnClose never run for it. CountConnections counts a
+// connection from accept on, handshake included. The configuration's
+// callbacks (GetCertificate, GetConfigForClient, VerifyPeerCertificate)
+// run on the handshake goroutine and must return: Stop waits for every
+// handshake to end.
+//
+// Close sends close_notify after the pending output; CloseWrite sends it
+// before the FIN. The peer's close_notify is what a plain connection's FIN
+// is (with WithHalfClose, ReadCloseHandler learns of it); a FIN without
+// it closes the connection, and OnClose gets ErrTLSTruncated.
 //
 // crypto/tls allocates a little per record (about two small allocations);
 // evloop adds none. Each established connection keeps crypto/tls's state

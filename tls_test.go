@@ -452,3 +452,54 @@ func TestTLSRecordsArrivingTogether(t *testing.T) {
 		}
 	}
 }
+
+// The Conn API works unchanged on a TLS connection: OnOpen's output,
+// Writev, Execute with AsyncWrite, and deadlines.
+func TestTLSConnAPIUnchanged(t *testing.T) {
+	closed := make(chan error, 1)
+	h := &tbHandler{
+		open: func(c Conn) ([]byte, Action) {
+			_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+			return []byte("hello "), None
+		},
+		traffic: func(c Conn) Action {
+			b, _ := c.Next(-1)
+			if string(b) == "v" {
+				if _, err := c.Writev([][]byte{[]byte("["), b, []byte("]")}); err != nil {
+					return Close
+				}
+				return None
+			}
+			b = append([]byte(nil), b...)
+			if err := c.Execute(func() { _ = c.AsyncWrite(append(append([]byte("<"), b...), '>'), nil) }); err != nil {
+				return Close
+			}
+			return None
+		},
+		close: func(c Conn, err error) Action {
+			closed <- err
+			return None
+		},
+	}
+	s := startEngine(t, h, "tcp://127.0.0.1:0", WithLoops(1), WithTLS(tlsServerConfig(t)))
+	c := tlsDial(t, s, tlsClientConfig(0))
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	for _, step := range []struct{ send, want string }{
+		{send: "", want: "hello "},
+		{send: "v", want: "[v]"},
+		{send: "job", want: "<job>"},
+	} {
+		if step.send != "" {
+			if _, err := c.Write([]byte(step.send)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := make([]byte, len(step.want))
+		if _, err := io.ReadFull(c, got); err != nil || string(got) != step.want {
+			t.Fatalf("after %q: %q, %v; want %q", step.send, got, err, step.want)
+		}
+	}
+	if err := tbRecv(t, closed, 5*time.Second, "OnClose at the read deadline"); !errors.Is(err, ErrReadTimeout) {
+		t.Errorf("OnClose: %v, want ErrReadTimeout", err)
+	}
+}
