@@ -203,8 +203,8 @@ type Stats struct {
 	// Enrolled counts connections opened by Engine.Enroll and EnrollFD.
 	Enrolled uint64
 	// TLSHandshakes counts TLS handshakes that succeeded (WithTLS), and
-	// TLSHandshakeFailures those that failed, timed out, were cut short
-	// by the peer or refused at WithTLSHandshakeLimit.
+	// TLSHandshakeFailures those that failed, timed out or were cut short
+	// by the peer or by Stop.
 	TLSHandshakes, TLSHandshakeFailures uint64
 }
 
@@ -266,9 +266,9 @@ type engine struct {
 	accepted       atomic.Uint64
 	acceptBackoffs atomic.Uint64
 
-	// WithTLS: a token per running handshake goroutine, all of them (Stop
-	// waits for them), and the handshakes' outcomes.
-	tlsSem        chan struct{}
+	// WithTLS: the handshake goroutines (Stop waits for them) and the
+	// handshakes waiting for one, and the handshakes' outcomes.
+	tlsQueue      tlsQueue
 	tlsWG         sync.WaitGroup
 	tlsHandshakes atomic.Uint64
 	tlsFailures   atomic.Uint64
@@ -298,9 +298,6 @@ func newEngine(handler EventHandler, addrs []string, o options) (_ *engine, err 
 	e := &engine{opts: o, handler: handler, log: o.logger, stopCh: make(chan struct{}), done: make(chan struct{}),
 		base: time.Now()}
 	e.resolvers.ctx, e.resolvers.cancel = context.WithCancel(context.Background())
-	if o.tls != nil {
-		e.tlsSem = make(chan struct{}, o.tlsLimit)
-	}
 	e.writable, _ = handler.(WritableHandler)
 	e.readEOF, _ = handler.(ReadCloseHandler)
 	defer func() {

@@ -47,8 +47,7 @@ const (
 // Handlers see plaintext only, through the same Conn methods. OnOpen runs
 // once the handshake has succeeded; from then on Conn.ConnectionState
 // reports the version, ALPN protocol, server name and peer certificates. A
-// handshake that fails, times out (WithTLSHandshakeTimeout) or finds the
-// engine at its limit of handshakes (WithTLSHandshakeLimit) closes the
+// handshake that fails or times out (WithTLSHandshakeTimeout) closes the
 // socket, is logged at debug level and counted in Stats.TLSHandshakeFailures;
 // OnOpen and OnClose never run for it. CountConnections counts a
 // connection from accept on, handshake included. The configuration's
@@ -78,10 +77,11 @@ func WithTLSHandshakeTimeout(d time.Duration) Option {
 // WithTLSHandshakeLimit caps how many TLS handshakes run at once (default
 // DefaultTLSHandshakeLimit; must be positive): each takes a goroutine from
 // its first bytes to its end. A connection whose first bytes arrive while
-// the engine is at the limit is closed at once and counted as a failed
-// handshake, so a flood of handshakes sheds load instead of growing
-// goroutines. Connections that have connected but sent nothing yet take no
-// goroutine and do not count.
+// the engine is at the limit waits in line, holding no goroutine, until a
+// handshake ends; its handshake timeout keeps running, so a flood of
+// handshakes costs at most the limit in goroutines and each waiting
+// connection a few hundred bytes. Connections that have connected but sent
+// nothing yet take no goroutine and do not count.
 func WithTLSHandshakeLimit(n int) Option { return func(o *options) { o.tlsLimit = n } }
 
 // normalizeTLS validates the TLS options and clones the configuration.

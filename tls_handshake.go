@@ -3,43 +3,84 @@
 package evloop
 
 import (
-	"fmt"
 	"runtime/debug"
+	"sync"
 )
 
 // The handshake, from the loop's side:
 //
 //	accept        tlsAccept: the deadline armed, no goroutine
-//	first bytes   tlsStart: a goroutine runs tls.Conn.Handshake, if the
-//	              limit allows (WithTLSHandshakeLimit)
+//	first bytes   tlsStart: a goroutine runs tls.Conn.Handshake, or the
+//	              handshake waits in line (WithTLSHandshakeLimit)
 //	more bytes    deliver: its Read wakes up
 //	its flights   taskTLSFlush: written to the socket by the loop
 //	its end       taskTLSDone: the loop takes the connection back, checks
 //	              it is still the same one, and opens it (OnOpen) or
 //	              closes it; the goroutine is gone by then or about to be
 
-// tlsStart starts c's handshake goroutine, or closes c when the engine
-// runs as many handshakes as it may.
-func (l *loop) tlsStart(c *conn, ts *tlsState) {
-	e := l.eng
-	select {
-	case e.tlsSem <- struct{}{}:
-	default:
-		ts.hsErr = fmt.Errorf("%d handshakes in progress (WithTLSHandshakeLimit)", cap(e.tlsSem))
-		l.closeNow(c, nil)
-		return
-	}
-	ts.busy = true
-	e.tlsWG.Add(1)
-	go e.tlsHandshake(c, ts)
+// tlsQueue bounds the handshake goroutines (WithTLSHandshakeLimit). A
+// handshake that finds them all busy waits in line, holding no goroutine,
+// and a goroutine that ends a handshake takes the next one in line before
+// it exits: goroutines are started only below the limit, and never while
+// one is about to be free.
+type tlsQueue struct {
+	mu      sync.Mutex
+	running int         // goroutines
+	waiting []*tlsState // first bytes arrived, no goroutine yet
 }
 
-// tlsHandshake runs on its own goroutine and reports to c's loop. A panic
-// in the configuration's callbacks (GetCertificate and the like) fails
-// this handshake only, unless WithPanicPropagation.
-func (e *engine) tlsHandshake(c *conn, ts *tlsState) {
+// tlsStart gives c's handshake a goroutine, or a place in line. Its bytes
+// keep arriving meanwhile, and its deadline keeps running.
+func (l *loop) tlsStart(ts *tlsState) {
+	e := l.eng
+	ts.busy = true
+	q := &e.tlsQueue
+	q.mu.Lock()
+	if q.running == e.opts.tlsLimit {
+		q.waiting = append(q.waiting, ts)
+		q.mu.Unlock()
+		return
+	}
+	q.running++
+	q.mu.Unlock()
+	e.tlsWG.Add(1)
+	go e.tlsServe(ts)
+}
+
+// tlsServe runs ts's handshake, then those waiting in line, on one
+// goroutine.
+func (e *engine) tlsServe(ts *tlsState) {
 	defer e.tlsWG.Done()
-	defer func() { <-e.tlsSem }()
+	for ts != nil {
+		e.tlsHandshake(ts)
+		ts = e.tlsQueue.next()
+	}
+}
+
+// next returns the next handshake in line, or ends the caller's turn: in
+// one critical section, so a handshake queued meanwhile is never left
+// without a goroutine.
+func (q *tlsQueue) next() *tlsState {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.waiting) == 0 {
+		q.running--
+		return nil
+	}
+	ts := q.waiting[0]
+	q.waiting[0] = nil
+	q.waiting = q.waiting[1:]
+	if len(q.waiting) == 0 {
+		q.waiting = nil // the backing array goes when the line empties
+	}
+	return ts
+}
+
+// tlsHandshake runs one handshake and reports to its connection's loop. A
+// connection closed while it waited in line fails at its first Read. A
+// panic in the configuration's callbacks (GetCertificate and the like)
+// fails this handshake only, unless WithPanicPropagation.
+func (e *engine) tlsHandshake(ts *tlsState) {
 	var err error
 	func() {
 		if !e.opts.propagatePanic {
@@ -54,7 +95,7 @@ func (e *engine) tlsHandshake(c *conn, ts *tlsState) {
 		err = ts.tc.Handshake()
 	}()
 	// ErrClosed: the connection was closed meanwhile, and nobody waits.
-	_ = c.push(task{kind: taskTLSDone, err: err, seq: uint64(ts.tr.gen)})
+	_ = ts.tr.c.push(task{kind: taskTLSDone, err: err, seq: uint64(ts.tr.gen)})
 }
 
 // tlsTask looks up the TLS state a handshake task is for: nil when the

@@ -15,7 +15,7 @@ func (l *loop) tlsRead(c *conn, ts *tlsState, data []byte, drain bool) {
 	if !ts.open {
 		ts.tr.deliver(data)
 		if !ts.busy {
-			l.tlsStart(c, ts)
+			l.tlsStart(ts)
 		}
 		return
 	}

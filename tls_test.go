@@ -362,9 +362,9 @@ func TestTLSStopDuringHandshakes(t *testing.T) {
 		}
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for len(s.eng.e.tlsSem) < n { // each running handshake holds a token
+	for tlsRunning(s.eng.e) < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d handshakes running, want %d", len(s.eng.e.tlsSem), n)
+			t.Fatalf("%d handshakes running, want %d", tlsRunning(s.eng.e), n)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -501,5 +501,69 @@ func TestTLSConnAPIUnchanged(t *testing.T) {
 	}
 	if err := tbRecv(t, closed, 5*time.Second, "OnClose at the read deadline"); !errors.Is(err, ErrReadTimeout) {
 		t.Errorf("OnClose: %v, want ErrReadTimeout", err)
+	}
+}
+
+// tlsRunning returns how many handshake goroutines e runs, and how many
+// handshakes wait for one.
+func tlsRunning(e *engine) int {
+	e.tlsQueue.mu.Lock()
+	defer e.tlsQueue.mu.Unlock()
+	return e.tlsQueue.running
+}
+
+func tlsWaiting(e *engine) int {
+	e.tlsQueue.mu.Lock()
+	defer e.tlsQueue.mu.Unlock()
+	return len(e.tlsQueue.waiting)
+}
+
+// At the handshake limit, a handshake waits in line, without a goroutine,
+// and runs as soon as one ends.
+func TestTLSHandshakeLimitQueues(t *testing.T) {
+	s := startEngine(t, echoHandler{}, "tcp://127.0.0.1:0", WithLoops(1), WithTLS(tlsServerConfig(t)),
+		WithTLSHandshakeLimit(1), WithLogger(tbQuietLogger()))
+	stalled := s.dial(t)
+	if _, err := stalled.Write([]byte{0x16, 3, 1, 0, 200, 1, 0}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for tlsRunning(s.eng.e) < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the stalled handshake did not start")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	done := make(chan error, 1)
+	raw := s.dial(t)
+	go func() {
+		c := tls.Client(raw, tlsClientConfig(0))
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		err := c.Handshake()
+		if err == nil {
+			err = tbEcho(c, []byte("after the line"), 5*time.Second)
+		}
+		done <- err
+	}()
+	for tlsWaiting(s.eng.e) < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the second handshake is not waiting in line")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if n := tlsRunning(s.eng.e); n != 1 {
+		t.Fatalf("%d handshake goroutines at a limit of 1", n)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("the second handshake ended (%v) while the first held the only goroutine", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	stalled.Close() // its handshake fails; the goroutine takes the next in line
+	if err := tbRecv(t, done, 10*time.Second, "the waiting handshake"); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.eng.Stats(); st.TLSHandshakes != 1 || st.TLSHandshakeFailures != 1 {
+		t.Errorf("handshakes = %d, failures = %d; want 1, 1", st.TLSHandshakes, st.TLSHandshakeFailures)
 	}
 }
