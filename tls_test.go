@@ -25,20 +25,26 @@ import (
 // tlsTestCerts is a certificate for localhost and example.com, made once
 // per test binary, and a pool that trusts it.
 var tlsTestCerts = sync.OnceValues(func() (tls.Certificate, *x509.CertPool) {
+	return tlsMakeCert("evloop test", "localhost", "example.com")
+})
+
+// tlsMakeCert makes a self-signed certificate for names (and 127.0.0.1),
+// good for servers and clients, and a pool that trusts it.
+func tlsMakeCert(cn string, names ...string) (tls.Certificate, *x509.CertPool) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		panic(err)
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "evloop test"},
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: cn},
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(24 * time.Hour),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  true,
-		DNSNames:              []string{"localhost", "example.com"},
+		DNSNames:              names,
 		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
@@ -52,7 +58,7 @@ var tlsTestCerts = sync.OnceValues(func() (tls.Certificate, *x509.CertPool) {
 	pool := x509.NewCertPool()
 	pool.AddCert(leaf)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
-})
+}
 
 // tlsServerConfig is a server configuration with the test certificate.
 func tlsServerConfig(tb testing.TB) *tls.Config {
