@@ -21,11 +21,12 @@ import (
 type pauseReason uint8
 
 const (
-	pauseOutbound pauseReason = 1 << iota // output above the high watermark
-	pauseInbound                          // unread input at the inbound limit
-	pauseUser                             // PauseReading
-	pauseEOF                              // the peer shut down its writing side
-	pausePool                             // Execute waits for a pool goroutine
+	pauseOutbound  pauseReason = 1 << iota // output above the high watermark
+	pauseInbound                           // unread input at the inbound limit
+	pauseUser                              // PauseReading
+	pauseEOF                               // the peer shut down its writing side
+	pausePool                              // Execute waits for a pool goroutine
+	pauseHandshake                         // a TLS handshake has WithInboundLimit bytes unread
 )
 
 type connFlags uint8

@@ -49,7 +49,9 @@ const (
 // reports the version, ALPN protocol, server name and peer certificates. A
 // handshake that fails or times out (WithTLSHandshakeTimeout) closes the
 // socket, is logged at debug level and counted in Stats.TLSHandshakeFailures;
-// OnOpen and OnClose never run for it. CountConnections counts a
+// OnOpen and OnClose never run for it. What a peer sends before its
+// handshake ends is held up to WithInboundLimit; beyond it the connection
+// stops reading until the handshake ends. CountConnections counts a
 // connection from accept on, handshake included. The configuration's
 // callbacks (GetCertificate, GetConfigForClient, VerifyPeerCertificate)
 // run on the handshake goroutine and must return: Stop waits for every

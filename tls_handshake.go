@@ -140,6 +140,9 @@ func (l *loop) tlsHandshakeDone(c *conn, ts *tlsState, err error) {
 	tr.in, tr.out, tr.spare = nil, nil, nil
 	tr.mu.Unlock()
 	ts.open = true
+	if c.pause&pauseHandshake != 0 {
+		c.setPaused(pauseHandshake, false)
+	}
 	l.eng.tlsHandshakes.Add(1)
 	c.timeState().readDL.Store(0)
 	l.start(c)

@@ -13,7 +13,11 @@ import (
 // "would block") and OnTraffic sees the plaintext.
 func (l *loop) tlsRead(c *conn, ts *tlsState, data []byte, drain bool) {
 	if !ts.open {
-		ts.tr.deliver(data)
+		if ts.tr.deliver(data) >= l.eng.opts.inLimit {
+			// A peer that sends this much before its handshake ends
+			// waits for the hand-off, as a handler's slow reader would.
+			c.setPaused(pauseHandshake, true)
+		}
 		if !ts.busy {
 			l.tlsStart(ts)
 		}

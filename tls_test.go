@@ -573,3 +573,33 @@ func TestTLSHandshakeLimitQueues(t *testing.T) {
 		t.Errorf("handshakes = %d, failures = %d; want 1, 1", st.TLSHandshakes, st.TLSHandshakeFailures)
 	}
 }
+
+// What a peer sends before its handshake ends is bounded by
+// WithInboundLimit: beyond it the loop stops reading, and TCP flow control
+// holds the peer back.
+func TestTLSHandshakeInputBounded(t *testing.T) {
+	s := startEngine(t, echoHandler{}, "tcp://127.0.0.1:0", WithLoops(1), WithTLS(tlsServerConfig(t)),
+		WithTLSHandshakeLimit(1), WithInboundLimit(64<<10), WithSocketRecvBuffer(128<<10),
+		WithLogger(tbQuietLogger()))
+	stalled := s.dial(t) // holds the only handshake goroutine
+	if _, err := stalled.Write([]byte{0x16, 3, 1, 0, 200, 1, 0}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for tlsRunning(s.eng.e) < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the stalled handshake did not start")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	flood := s.dial(t) // waits in line, reading until the limit
+	_ = flood.(*net.TCPConn).SetWriteBuffer(128 << 10)
+	_ = flood.SetWriteDeadline(time.Now().Add(time.Second))
+	n, err := flood.Write(make([]byte, 64<<20))
+	t.Logf("the kernels and the loop took %d bytes before the write blocked", n)
+	// Two socket buffers of 128 KiB (which the kernel doubles) and the
+	// limit: well under 4 MiB; a loop that kept reading takes tens.
+	if err == nil || n > 4<<20 {
+		t.Fatalf("the server took %d bytes sent before a handshake (write: %v)", n, err)
+	}
+}

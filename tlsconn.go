@@ -146,14 +146,17 @@ func (t *tlsTransport) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// deliver hands received ciphertext to the handshake goroutine. Loop only.
-func (t *tlsTransport) deliver(b []byte) {
+// deliver hands received ciphertext to the handshake goroutine, and
+// returns how much it has not read yet. Loop only.
+func (t *tlsTransport) deliver(b []byte) int {
 	t.mu.Lock()
 	if !t.closed {
 		t.in = append(t.in, b...)
 	}
+	n := len(t.in)
 	t.mu.Unlock()
 	t.signal()
+	return n
 }
 
 // takeOut returns what the handshake wrote since the last call, valid until
