@@ -50,8 +50,9 @@ const (
 // handshake that fails or times out (WithTLSHandshakeTimeout) closes the
 // socket, is logged at debug level and counted in Stats.TLSHandshakeFailures;
 // OnOpen and OnClose never run for it. What a peer sends before its
-// handshake ends is held up to WithInboundLimit; beyond it the connection
-// stops reading until the handshake ends. CountConnections counts a
+// handshake ends is held up to WithInboundLimit (at least 1 MiB, more
+// than a handshake needs); beyond it the connection stops reading until
+// the handshake ends. CountConnections counts a
 // connection from accept on, handshake included. The configuration's
 // callbacks (GetCertificate, GetConfigForClient, VerifyPeerCertificate)
 // run on the handshake goroutine and must return: Stop waits for every

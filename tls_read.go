@@ -7,13 +7,20 @@ import (
 	"io"
 )
 
+// minHandshakeInput is the least a handshake may hold unread before its
+// connection stops reading: more than a client's largest flight (crypto/tls
+// takes certificate messages of up to 256 KiB), so that a small
+// WithInboundLimit cannot stall a handshake that needs the bytes the
+// pause holds back.
+const minHandshakeInput = 1 << 20
+
 // tlsRead takes ciphertext just read from a TLS connection's socket. During
 // the handshake it goes to the handshake goroutine (started by the first
 // bytes); after it, tlsPump decrypts it (with drain, until crypto/tls says
 // "would block") and OnTraffic sees the plaintext.
 func (l *loop) tlsRead(c *conn, ts *tlsState, data []byte, drain bool) {
 	if !ts.open {
-		if ts.tr.deliver(data) >= l.eng.opts.inLimit {
+		if ts.tr.deliver(data) >= max(l.eng.opts.inLimit, minHandshakeInput) {
 			// A peer that sends this much before its handshake ends
 			// waits for the hand-off, as a handler's slow reader would.
 			c.setPaused(pauseHandshake, true)

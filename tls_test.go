@@ -574,9 +574,9 @@ func TestTLSHandshakeLimitQueues(t *testing.T) {
 	}
 }
 
-// What a peer sends before its handshake ends is bounded by
-// WithInboundLimit: beyond it the loop stops reading, and TCP flow control
-// holds the peer back.
+// What a peer sends before its handshake ends is bounded (by
+// WithInboundLimit, at least 1 MiB): beyond it the loop stops reading, and
+// TCP flow control holds the peer back.
 func TestTLSHandshakeInputBounded(t *testing.T) {
 	s := startEngine(t, echoHandler{}, "tcp://127.0.0.1:0", WithLoops(1), WithTLS(tlsServerConfig(t)),
 		WithTLSHandshakeLimit(1), WithInboundLimit(64<<10), WithSocketRecvBuffer(128<<10),
@@ -597,8 +597,8 @@ func TestTLSHandshakeInputBounded(t *testing.T) {
 	_ = flood.SetWriteDeadline(time.Now().Add(time.Second))
 	n, err := flood.Write(make([]byte, 64<<20))
 	t.Logf("the kernels and the loop took %d bytes before the write blocked", n)
-	// Two socket buffers of 128 KiB (which the kernel doubles) and the
-	// limit: well under 4 MiB; a loop that kept reading takes tens.
+	// Two socket buffers of 128 KiB (which the kernel doubles) and 1 MiB:
+	// under 4 MiB; a loop that kept reading takes tens.
 	if err == nil || n > 4<<20 {
 		t.Fatalf("the server took %d bytes sent before a handshake (write: %v)", n, err)
 	}
