@@ -50,22 +50,24 @@ const (
 // handshake that fails or times out (WithTLSHandshakeTimeout) closes the
 // socket, is logged at debug level and counted in Stats.TLSHandshakeFailures;
 // OnOpen and OnClose never run for it. What a peer sends before its
-// handshake ends is held up to WithInboundLimit (at least 1 MiB, more
-// than a handshake needs); beyond it the connection stops reading until
-// the handshake ends. CountConnections counts a
-// connection from accept on, handshake included. The configuration's
-// callbacks (GetCertificate, GetConfigForClient, VerifyPeerCertificate)
-// run on the handshake goroutine and must return: Stop waits for every
-// handshake to end.
+// handshake ends is held up to WithInboundLimit (at least 1 MiB, more than
+// a handshake needs); beyond it the connection stops reading until the
+// handshake ends. CountConnections counts a connection from accept on,
+// handshake included. The configuration's callbacks (GetCertificate,
+// GetConfigForClient, VerifyPeerCertificate) run on the handshake
+// goroutine and must return: Stop waits for every handshake to end.
 //
 // Close sends close_notify after the pending output; CloseWrite sends it
 // before the FIN. The peer's close_notify is what a plain connection's FIN
 // is (with WithHalfClose, ReadCloseHandler learns of it); a FIN without
-// it closes the connection, and OnClose gets ErrTLSTruncated.
+// it closes the connection, and OnClose gets ErrTLSTruncated. A client's
+// TLS 1.3 KeyUpdate is answered from the loop; a TLS 1.2 client's
+// renegotiation is refused by crypto/tls, which closes the connection
+// with its error.
 //
-// crypto/tls allocates a little per record (about two small allocations);
-// evloop adds none. Each established connection keeps crypto/tls's state
-// and record buffers, a few KiB.
+// Per record crypto/tls allocates what it allocates under std net; evloop
+// adds nothing. Each established connection keeps crypto/tls's state and
+// record buffers, a few KiB.
 func WithTLS(cfg *tls.Config) Option { return func(o *options) { o.tls = cfg } }
 
 // WithTLSHandshakeTimeout bounds each TLS handshake (default
@@ -110,7 +112,7 @@ type tlsState struct {
 	tc     *tls.Conn
 	tr     tlsTransport
 	open   bool  // the handshake succeeded: OnOpen ran
-	busy   bool  // the handshake goroutine was started
+	busy   bool  // its handshake has a goroutine, or waits in line for one
 	hsErr  error // why the handshake failed, for the log
 	closed bool  // close_notify sent
 }
