@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -170,5 +171,14 @@ func TestTLSHalfCloseOnCloseNotify(t *testing.T) {
 	}
 	if err := tbRecv(t, h.closed, 5*time.Second, "OnClose"); err != nil {
 		t.Errorf("OnClose: %v", err)
+	}
+}
+
+func TestTLSOverUnixSocket(t *testing.T) {
+	s := startEngine(t, echoHandler{}, "unix://"+filepath.Join(t.TempDir(), "tls.sock"), WithLoops(1),
+		WithTLS(tlsServerConfig(t)))
+	c := tlsDial(t, s, tlsClientConfig(0))
+	if err := tbEcho(c, []byte("over a unix socket"), 5*time.Second); err != nil {
+		t.Fatal(err)
 	}
 }
