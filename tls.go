@@ -67,7 +67,8 @@ const (
 //
 // Per record crypto/tls allocates what it allocates under std net; evloop
 // adds nothing. Each established connection keeps crypto/tls's state and
-// record buffers, a few KiB.
+// its record buffers, which grow to the largest record seen (16 KiB of
+// plaintext at most) and stay, as they do under std net.
 func WithTLS(cfg *tls.Config) Option { return func(o *options) { o.tls = cfg } }
 
 // WithTLSHandshakeTimeout bounds each TLS handshake (default
