@@ -4,6 +4,7 @@ package evloop
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -162,8 +163,11 @@ func (l *loop) tlsOpened(c *conn, err error) bool {
 	if ts != nil && ts.hsErr != nil {
 		err = ts.hsErr
 	}
-	if err == ErrReadTimeout {
+	switch {
+	case errors.Is(err, ErrReadTimeout):
 		err = fmt.Errorf("timed out after %v", l.eng.opts.tlsTimeout)
+	case err == nil:
+		err = ErrClosed // closed by the engine (Stop) before it ended
 	}
 	l.eng.log.Debug("evloop: TLS handshake failed", "remote", c.RemoteAddr(), "err", err)
 	return false
