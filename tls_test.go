@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -269,8 +270,9 @@ func TestTLSHandshakeTimeout(t *testing.T) {
 
 func TestTLSPlainTextClientIsClosed(t *testing.T) {
 	ev := newTLSEvents()
+	logger, logs := itQuietLogger()
 	s := startEngine(t, ev.handler(), "tcp://127.0.0.1:0", WithLoops(1), WithTLS(tlsServerConfig(t)),
-		WithLogger(tbQuietLogger()))
+		WithLogger(logger))
 	good := tlsDial(t, s, tlsClientConfig(0))
 	tbRecv(t, ev.opened, 5*time.Second, "OnOpen")
 	plain := s.dial(t)
@@ -291,6 +293,9 @@ func TestTLSPlainTextClientIsClosed(t *testing.T) {
 	case err := <-ev.closed:
 		t.Errorf("OnClose(%v) for the plain-text client", err)
 	default:
+	}
+	if out := logs.String(); !strings.Contains(out, "level=DEBUG") || !strings.Contains(out, "TLS handshake failed") {
+		t.Errorf("the failed handshake was not logged at debug level; the log:\n%s", out)
 	}
 }
 
