@@ -358,14 +358,16 @@ func TestTLSConnectionStateFromOnOpen(t *testing.T) {
 	}
 }
 
-// Stop while handshakes wait for bytes: every handshake goroutine ends, and
-// none of the connections sees OnOpen or OnClose.
+// Stop while handshakes wait for bytes, some for a goroutine, and a client
+// has sent nothing: every handshake goroutine ends, and none of the
+// connections sees OnOpen or OnClose.
 func TestTLSStopDuringHandshakes(t *testing.T) {
 	base := goleak.IgnoreCurrent()
 	ev := newTLSEvents()
+	const n, limit = 8, 5
 	s := startEngine(t, ev.handler(), "tcp://127.0.0.1:0", WithLoops(2), WithTLS(tlsServerConfig(t)),
-		WithLogger(tbQuietLogger()))
-	const n = 8
+		WithTLSHandshakeLimit(limit), WithLogger(tbQuietLogger()))
+	s.dial(t) // silent
 	for range n {
 		c := s.dial(t)
 		if _, err := c.Write([]byte{0x16, 3, 1, 0, 200, 1, 0}); err != nil {
@@ -373,16 +375,20 @@ func TestTLSStopDuringHandshakes(t *testing.T) {
 		}
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for tlsRunning(s.eng.e) < n {
+	for tlsRunning(s.eng.e) < limit || tlsWaiting(s.eng.e) < n-limit || s.eng.CountConnections() < n+1 {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d handshakes running, want %d", tlsRunning(s.eng.e), n)
+			t.Fatalf("%d handshakes running and %d waiting, want %d and %d (%d connections)",
+				tlsRunning(s.eng.e), tlsWaiting(s.eng.e), limit, n-limit, s.eng.CountConnections())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	s.stop(t)
 	goleak.VerifyNone(t, base)
-	if st := s.eng.Stats(); st.TLSHandshakeFailures != n {
-		t.Errorf("TLSHandshakeFailures = %d, want %d", st.TLSHandshakeFailures, n)
+	if st := s.eng.Stats(); st.TLSHandshakeFailures != n+1 {
+		t.Errorf("TLSHandshakeFailures = %d, want %d", st.TLSHandshakeFailures, n+1)
+	}
+	if r, w := tlsRunning(s.eng.e), tlsWaiting(s.eng.e); r != 0 || w != 0 {
+		t.Errorf("after Stop: %d handshakes running, %d waiting", r, w)
 	}
 	select {
 	case <-ev.opened:
