@@ -1,10 +1,14 @@
 package evloop
 
 import (
+	"bufio"
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -180,5 +184,60 @@ func TestTLSOverUnixSocket(t *testing.T) {
 	c := tlsDial(t, s, tlsClientConfig(0))
 	if err := tbEcho(c, []byte("over a unix socket"), 5*time.Second); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// tlsHTTP answers each complete HTTP/1.1 request (no body) with a small
+// response, the way a pipelining server does: all the requests buffered,
+// in order.
+type tlsHTTP struct{ BaseHandler }
+
+func (tlsHTTP) OnTraffic(c Conn) Action {
+	for {
+		b, _ := c.Peek(-1)
+		end := bytes.Index(b, []byte("\r\n\r\n"))
+		if end < 0 {
+			return None
+		}
+		path := ""
+		if f := strings.Fields(string(b[:end])); len(f) > 1 {
+			path = f[1]
+		}
+		body := "you asked for " + path
+		resp := fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+		if _, err := c.Write([]byte(resp)); err != nil {
+			return Close
+		}
+		_, _ = c.Discard(end + 4)
+	}
+}
+
+func TestTLSPipelinedHTTP(t *testing.T) {
+	cfg := tlsServerConfig(t)
+	cfg.NextProtos = []string{"http/1.1"}
+	s := startEngine(t, tlsHTTP{}, "tcp://127.0.0.1:0", WithLoops(1), WithTLS(cfg))
+	ccfg := tlsClientConfig(0)
+	ccfg.NextProtos = []string{"http/1.1"}
+	c := tlsDial(t, s, ccfg)
+	const n = 50
+	var reqs bytes.Buffer
+	for i := range n {
+		fmt.Fprintf(&reqs, "GET /%d HTTP/1.1\r\nHost: localhost\r\n\r\n", i)
+	}
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Write(reqs.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	for i := range n {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("response %d: %v", i, err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want := fmt.Sprintf("you asked for /%d", i); err != nil || string(body) != want {
+			t.Fatalf("response %d: %q, %v; want %q", i, body, err, want)
+		}
 	}
 }
