@@ -86,6 +86,12 @@ type Conn interface {
 	// SetContext attaches per-connection state. Loop only.
 	SetContext(ctx any)
 
+	// ConnectionState returns the TLS state of a connection served with
+	// WithTLS (version, cipher suite, ALPN protocol, server name, peer
+	// certificates) and true, from OnOpen on; on a plain connection the
+	// zero value and false. Loop only.
+	ConnectionState() (tls.ConnectionState, bool)
+
 	// AsyncWrite copies buf and has the connection's loop Write it; cb (may
 	// be nil) then runs on that loop with the result. When AsyncWrite
 	// returns an error nothing was queued and cb will not run: ErrClosed,
@@ -184,12 +190,6 @@ type Conn interface {
 	// connection, whose peer is unnamed, an empty *net.UnixAddr). Any
 	// goroutine.
 	RemoteAddr() net.Addr
-
-	// ConnectionState returns the TLS state of a connection served with
-	// WithTLS (version, cipher suite, ALPN protocol, server name, peer
-	// certificates) and true, from OnOpen on; on a plain connection the
-	// zero value and false. Loop only.
-	ConnectionState() (tls.ConnectionState, bool)
 }
 
 // conn is kept small (128 bytes, a size class of its own): an idle
