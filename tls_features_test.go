@@ -241,3 +241,18 @@ func TestTLSPipelinedHTTP(t *testing.T) {
 		}
 	}
 }
+
+// A handshake that fails sends its alert before the socket closes: the
+// client learns why.
+func TestTLSHandshakeAlertReachesClient(t *testing.T) {
+	s := startEngine(t, echoHandler{}, "tcp://127.0.0.1:0", WithLoops(1), WithTLS(tlsServerConfig(t)),
+		WithLogger(tbQuietLogger()))
+	cfg := tlsClientConfig(0)
+	cfg.MinVersion, cfg.MaxVersion = tls.VersionTLS10, tls.VersionTLS11 // the server wants 1.2 at least
+	c := tls.Client(s.dial(t), cfg)
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	err := c.Handshake()
+	if err == nil || !strings.Contains(err.Error(), "protocol version") {
+		t.Fatalf("handshake: %v, want the server's protocol_version alert", err)
+	}
+}
