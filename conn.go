@@ -3,6 +3,7 @@
 package evloop
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/netip"
@@ -84,6 +85,12 @@ type Conn interface {
 	Context() any
 	// SetContext attaches per-connection state. Loop only.
 	SetContext(ctx any)
+
+	// ConnectionState returns the TLS state of a connection served with
+	// WithTLS (version, cipher suite, ALPN protocol, server name, peer
+	// certificates) and true, from OnOpen on; on a plain connection the
+	// zero value and false. Loop only.
+	ConnectionState() (tls.ConnectionState, bool)
 
 	// AsyncWrite copies buf and has the connection's loop Write it; cb (may
 	// be nil) then runs on that loop with the result. When AsyncWrite

@@ -21,11 +21,12 @@ import (
 type pauseReason uint8
 
 const (
-	pauseOutbound pauseReason = 1 << iota // output above the high watermark
-	pauseInbound                          // unread input at the inbound limit
-	pauseUser                             // PauseReading
-	pauseEOF                              // the peer shut down its writing side
-	pausePool                             // Execute waits for a pool goroutine
+	pauseOutbound  pauseReason = 1 << iota // output above the high watermark
+	pauseInbound                           // unread input at the inbound limit
+	pauseUser                              // PauseReading
+	pauseEOF                               // the peer shut down its writing side
+	pausePool                              // Execute waits for a pool goroutine
+	pauseHandshake                         // a TLS handshake has WithInboundLimit bytes unread
 )
 
 type connFlags uint8
@@ -37,6 +38,7 @@ const (
 	flagFailed                          // a write failed: l.errs[c] says why
 	flagAboveHigh                       // output passed the high watermark, not yet back to low
 	flagDetached                        // not in the poller: hung up while paused (loop.OnEvent)
+	flagTLS                             // served with WithTLS: the loop's tlsConns holds its state
 )
 
 // failure returns the error c failed with, if any.
@@ -153,6 +155,9 @@ func (c *conn) shutdownWrite() {
 
 // closeWrite is CloseWrite on the loop.
 func (c *conn) closeWrite() {
+	if c.flags&flagTLS != 0 {
+		c.loop.tlsCloseNotify(c) // close_notify, then FIN
+	}
 	c.flags |= flagWantFIN
 	if c.outbound.IsEmpty() && c.flags&flagFINSent == 0 {
 		c.shutdownWrite()

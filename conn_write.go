@@ -38,6 +38,15 @@ func (c *conn) Write(p []byte) (int, error) {
 	if err := c.usable(); err != nil {
 		return 0, err
 	}
+	if c.flags&flagTLS != 0 {
+		return c.tlsWrite(p)
+	}
+	return c.writeRaw(p)
+}
+
+// writeRaw is Write to the socket: what the handler writes on a plain
+// connection, TLS records on a TLS one.
+func (c *conn) writeRaw(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -61,6 +70,9 @@ func (c *conn) Writev(bufs [][]byte) (int, error) {
 	c.loopOnly("Writev")
 	if err := c.usable(); err != nil {
 		return 0, err
+	}
+	if c.flags&flagTLS != 0 {
+		return c.tlsWritev(bufs)
 	}
 	total := 0
 	for _, b := range bufs {

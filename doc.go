@@ -71,7 +71,7 @@
 //	-------------                        ---------------------------------------
 //	AsyncWrite, AsyncWritev, Wake        Read, Peek, Next, Discard, InboundBuffered
 //	Close, CloseWithCallback, CloseWrite Write, Writev, Flush, OutboundBuffered
-//	Abort, PauseReading, ResumeReading   Context, SetContext
+//	Abort, PauseReading, ResumeReading   Context, SetContext, ConnectionState
 //	Submit, Execute
 //	SetDeadline, SetReadDeadline
 //	SetWriteDeadline, SetIdleTimeout
@@ -192,6 +192,34 @@
 //		c.SetReadDeadline(time.Now().Add(30 * time.Second)) // or close
 //		...
 //	}
+//
+// # TLS
+//
+// WithTLS(cfg) serves every stream listener of the engine with the
+// standard library's crypto/tls: the same *tls.Config, certificates, ALPN,
+// session tickets and security fixes as a std net server, and no
+// goroutine per connection once it is established.
+//
+//	cert, _ := tls.LoadX509KeyPair("cert.pem", "key.pem")
+//	evloop.Run(echo{}, "tcp://:8443", evloop.WithTLS(&tls.Config{
+//		Certificates: []tls.Certificate{cert},
+//		NextProtos:   []string{"http/1.1"},
+//	}))
+//
+// Handlers see plaintext only, through the usual Conn methods (Peek, Next,
+// Write, AsyncWrite, Execute, deadlines), and OnOpen runs once the
+// handshake has succeeded: Conn.ConnectionState then reports the version,
+// ALPN protocol, server name and peer certificates. A handshake runs on a
+// goroutine of its own, started by the connection's first bytes (an idle
+// connect costs none), bounded by WithTLSHandshakeLimit and by
+// WithTLSHandshakeTimeout from accept (10 s), and gone when it ends. One
+// that fails closes the socket, is logged at debug level and counted
+// (Stats.TLSHandshakeFailures); OnOpen and OnClose never run for it.
+// After the handshake the loop decrypts what it reads and encrypts what
+// the handler writes, on the loop: crypto/tls allocates a little per
+// record, evloop nothing more. Close sends close_notify after the pending
+// output; a peer that closes without one (a FIN an attacker could have
+// sent) makes OnClose get ErrTLSTruncated.
 //
 // # Datagrams
 //

@@ -202,6 +202,10 @@ type Stats struct {
 	DialFailures uint64
 	// Enrolled counts connections opened by Engine.Enroll and EnrollFD.
 	Enrolled uint64
+	// TLSHandshakes counts TLS handshakes that succeeded (WithTLS), and
+	// TLSHandshakeFailures those that failed, timed out or were cut short
+	// by the peer or by Stop.
+	TLSHandshakes, TLSHandshakeFailures uint64
 }
 
 // Stats returns the engine's counters and every loop's (zero for the zero
@@ -220,6 +224,9 @@ func (eng Engine) Stats() Stats {
 		Dialed:         e.dialed.Load(),
 		DialFailures:   e.dialFailures.Load(),
 		Enrolled:       e.enrolled.Load(),
+
+		TLSHandshakes:        e.tlsHandshakes.Load(),
+		TLSHandshakeFailures: e.tlsFailures.Load(),
 	}
 	st.Loops = make([]LoopStats, len(e.loops))
 	for i, l := range e.loops {
@@ -258,17 +265,24 @@ type engine struct {
 	stopped        atomic.Bool // every connection is closed: refuse new jobs
 	accepted       atomic.Uint64
 	acceptBackoffs atomic.Uint64
-	panics         atomic.Uint64
-	inboundFull    atomic.Uint64
-	dialed         atomic.Uint64
-	dialFailures   atomic.Uint64
-	enrolled       atomic.Uint64
-	dialTurn       atomic.Uint32  // Engine.Dial's round-robin
-	resolvers      resolvers      // Loop.Dial's look-ups of host names
-	resolving      sync.WaitGroup // the look-ups in flight
-	waiters        poolWaiters    // WithExecutePause
-	base           time.Time      // the engine's clock starts here (engine.clock)
-	timerNext      atomic.Uint32  // Engine.AfterFunc's round-robin
+
+	// WithTLS: the handshake goroutines (Stop waits for them) and the
+	// handshakes waiting for one, and the handshakes' outcomes.
+	tlsQueue      tlsQueue
+	tlsWG         sync.WaitGroup
+	tlsHandshakes atomic.Uint64
+	tlsFailures   atomic.Uint64
+	panics        atomic.Uint64
+	inboundFull   atomic.Uint64
+	dialed        atomic.Uint64
+	dialFailures  atomic.Uint64
+	enrolled      atomic.Uint64
+	dialTurn      atomic.Uint32  // Engine.Dial's round-robin
+	resolvers     resolvers      // Loop.Dial's look-ups of host names
+	resolving     sync.WaitGroup // the look-ups in flight
+	waiters       poolWaiters    // WithExecutePause
+	base          time.Time      // the engine's clock starts here (engine.clock)
+	timerNext     atomic.Uint32  // Engine.AfterFunc's round-robin
 
 	stopMu       sync.Mutex
 	stopping     bool
@@ -522,6 +536,7 @@ func (e *engine) shutdown(acceptorDone <-chan struct{}) {
 		_ = l.q.Push(task{kind: taskShutdown}) // fails only for a loop that already exited
 	}
 	e.wg.Wait()
+	e.tlsWG.Wait() // the loops closed every connection: handshakes end
 	if e.watchdog != nil {
 		close(e.watchdog.stop)
 		<-e.watchdog.done

@@ -82,6 +82,11 @@ var (
 	// error that wraps it says which, and wraps the errno (ENOTSOCK,
 	// ENOTCONN, EBADF) where the kernel gave one.
 	ErrBadSocket = errors.New("evloop: not a connected stream socket")
+	// ErrTLSTruncated: the peer of a TLS connection (WithTLS) closed it
+	// without close_notify, so what it sent may have been cut short (an
+	// attacker can inject a FIN, not a close_notify). OnClose gets it; it
+	// matches io.ErrUnexpectedEOF.
+	ErrTLSTruncated = fmt.Errorf("evloop: TLS peer closed without close_notify: %w", io.ErrUnexpectedEOF)
 )
 
 // timeoutError is a timeout sentinel that matches both standard timeout

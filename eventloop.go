@@ -53,14 +53,16 @@ type loop struct {
 	// through failed or due, so a nested call leaves them to it.
 	closingFailed      bool
 	deliveringWritable bool
-	errs               map[*conn]error    // why each failed connection failed
-	dials              map[*conn]*dialing // connects in progress, by their conn
-	due                []*conn            // connections owed an OnWritable
-	lns                []*listener        // this loop's own listeners (reuseport mode)
-	udps               []*udpSock         // this loop's datagram sockets
-	dgram              *dgramBuf          // their receive slots and syscall arguments
-	dirty              []*udpSock         // datagram sockets with replies queued outside a batch
-	shortBatch         bool               // a recvmmsg drained its socket: yield before the next poll (pace)
+	errs               map[*conn]error     // why each failed connection failed
+	dials              map[*conn]*dialing  // connects in progress, by their conn
+	due                []*conn             // connections owed an OnWritable
+	lns                []*listener         // this loop's own listeners (reuseport mode)
+	udps               []*udpSock          // this loop's datagram sockets
+	dgram              *dgramBuf           // their receive slots and syscall arguments
+	dirty              []*udpSock          // datagram sockets with replies queued outside a batch
+	shortBatch         bool                // a recvmmsg drained its socket: yield before the next poll (pace)
+	tlsConns           map[*conn]*tlsState // WithTLS: the state of each TLS connection
+	tlsBuf             []byte              // WithTLS: plaintext decrypted from the read buffer
 
 	timers timerHeap // deadlines, timers, back-offs, the tick
 	now    int64     // the engine's clock, read once per iteration (tock)
@@ -256,6 +258,9 @@ func (l *loop) read(c *conn) {
 	case err != nil:
 		l.closeConn(c, os.NewSyscallError("read", err))
 		return
+	case n == 0 && c.flags&flagTLS != 0:
+		l.tlsEOF(c, l.tlsConns[c])
+		return
 	case n == 0:
 		if l.eng.opts.halfClose {
 			// Everything the peer sent has been shown to OnTraffic; it
@@ -269,6 +274,10 @@ func (l *loop) read(c *conn) {
 	}
 	c.active()
 	l.st.bytesIn += uint64(n)
+	if c.flags&flagTLS != 0 {
+		l.tlsRead(c, l.tlsConns[c], l.buf[:n], false)
+		return
+	}
 	if c.inbound.IsEmpty() {
 		l.cur, l.view = c, l.buf[:n]
 	} else if _, err := c.inbound.Write(l.buf[:n]); err != nil {
@@ -359,6 +368,10 @@ func (l *loop) register(fd int, peer netip.AddrPort, ln *listener) {
 		return
 	}
 	l.store(c)
+	if l.eng.opts.tls != nil {
+		l.tlsAccept(c) // OnOpen once the handshake succeeds
+		return
+	}
 	l.start(c)
 }
 
@@ -415,6 +428,9 @@ func (l *loop) closeConn(c *conn, err error) {
 		}
 		return
 	}
+	if err == nil && c.flags&flagTLS != 0 && c.flags&flagFailed == 0 {
+		l.tlsCloseNotify(c)
+	}
 	if err == nil && c.flags&flagFailed == 0 && !c.outbound.IsEmpty() {
 		_ = c.flush()
 		if !c.outbound.IsEmpty() && c.flags&flagFailed == 0 {
@@ -463,7 +479,13 @@ func (l *loop) closeNow(c *conn, err error) {
 		_ = socket.SetLinger(int(c.fd), 0)
 	}
 	l.cancelTimers(c)
-	action := l.onClose(c, err)
+	var action Action
+	if c.flags&flagTLS == 0 || l.tlsOpened(c, err) {
+		action = l.onClose(c, err)
+	}
+	if c.flags&flagTLS != 0 {
+		l.tlsRelease(c)
+	}
 	c.inbound.Release()
 	c.outbound.Release()
 	_ = l.poller.Del(int(c.fd))

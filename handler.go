@@ -42,9 +42,9 @@ type EventHandler interface {
 	// already the value given to Loop.Dial.
 	OnOpen(c Conn) (out []byte, action Action)
 	// OnClose runs once per connection with the reason it closed:
-	//   - nil: an orderly close by either side (the peer's FIN, Close or a
-	//     Close action with everything flushed, Abort, or a stop whose
-	//     drain flushed everything);
+	//   - nil: an orderly close by either side (the peer's FIN, or with
+	//     WithTLS its close_notify; Close or a Close action with everything
+	//     flushed, Abort, or a stop whose drain flushed everything);
 	//   - a *os.SyscallError: the socket failed (ECONNRESET, EPIPE, ...),
 	//     while reading, writing or flushing before a close;
 	//   - *PanicError: a handler, AsyncCallback or pool job of this
@@ -60,7 +60,11 @@ type EventHandler interface {
 	//     (WithIdleTimeout, Conn.SetIdleTimeout);
 	//   - ErrLingerTimeout: Close could not flush within WithLinger (reset);
 	//   - ErrStopTimeout: the engine stopped before the output was flushed
-	//     (reset).
+	//     (reset);
+	//   - with WithTLS, ErrTLSTruncated: the peer closed without
+	//     close_notify; or crypto/tls's error for a record it refused (a
+	//     bad record MAC, an unexpected message, a peer's alert), after
+	//     the alert it sent in reply.
 	// Check them with errors.Is and errors.As. Loop-only Conn methods still
 	// work here (Write returns ErrClosed); the Conn must not be used after.
 	OnClose(c Conn, err error) Action

@@ -3,6 +3,7 @@
 package evloop
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -74,6 +75,9 @@ type options struct {
 	watchdogKill   time.Duration
 	callbackTiming bool
 	listeners      []any // *os.File or net.Listener (WithListeners, WithNetListeners)
+	tls            *tls.Config
+	tlsTimeout     time.Duration
+	tlsLimit       int
 }
 
 // Defaults, documented where they are declared.
@@ -116,6 +120,8 @@ func defaultOptions() options {
 		stopTimeout:    DefaultStopTimeout,
 		dgramSlot:      DefaultDatagramSlot,
 		dgramBatch:     DefaultDatagramBatch,
+		tlsTimeout:     DefaultTLSHandshakeTimeout,
+		tlsLimit:       DefaultTLSHandshakeLimit,
 	}
 }
 
@@ -165,6 +171,9 @@ func (o *options) normalize() error {
 			ErrInvalidOption, o.watchdog, o.watchdogKill)
 	case o.outLimit > maxOutboundLimit:
 		return fmt.Errorf("%w: outbound limit must be at most %d, got %d", ErrInvalidOption, maxOutboundLimit, o.outLimit)
+	}
+	if err := o.normalizeTLS(); err != nil {
+		return err
 	}
 	if o.logger == nil {
 		o.logger = slog.Default()

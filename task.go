@@ -26,7 +26,8 @@ type task struct {
 	dial *dialing // taskDial, taskDialCancel
 	// taskProbe: where the loop reports whether it is quiet.
 	reply chan<- bool
-	// taskTimer: the timer, the arming and when it is due.
+	// taskTimer: the timer, the arming and when it is due. taskTLSFlush,
+	// taskTLSDone: seq is the connection's generation.
 	timer *Timer
 	seq   uint64
 	when  int64
@@ -53,6 +54,8 @@ const (
 	taskShutdown                          // close every connection and exit
 	taskDial                              // start a dial or serve an enrolled fd
 	taskDialCancel                        // Engine.Dial's context ended
+	taskTLSFlush                          // a TLS handshake wrote: send it
+	taskTLSDone                           // a TLS handshake ended (err: how)
 )
 
 // release frees what a task owns when it will not run: the async write's
@@ -145,6 +148,16 @@ func (l *loop) RunTask(t *task) {
 			c.setPaused(pauseUser, t.kind == taskPause)
 		}
 		l.callback(c, t.cb, nil)
+	case taskTLSFlush:
+		if ts := l.tlsTask(t); ts != nil {
+			l.tlsFlushHandshake(c, ts)
+			l.afterDispatch()
+		}
+	case taskTLSDone:
+		if ts := l.tlsTask(t); ts != nil {
+			l.tlsHandshakeDone(c, ts, t.err)
+			l.afterDispatch()
+		}
 	case taskTimer:
 		l.armTimer(t.timer, t.seq, t.when)
 	case taskDeadline:

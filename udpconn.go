@@ -3,6 +3,7 @@
 package evloop
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -141,6 +142,11 @@ func (v *dgramConn) SetContext(ctx any)   { v.ctx = ctx }
 func (v *dgramConn) Loop() Loop           { return Loop{v.s.loop} }
 func (v *dgramConn) LocalAddr() net.Addr  { return v.s.ln.addr }
 func (v *dgramConn) RemoteAddr() net.Addr { return socket.AddrPortToNetAddr(v.s.ln.network, v.peer) }
+
+// ConnectionState reports no TLS: datagrams are never served with it.
+func (v *dgramConn) ConnectionState() (tls.ConnectionState, bool) {
+	return tls.ConnectionState{}, false
+}
 
 func (v *dgramConn) AsyncWrite(buf []byte, cb AsyncCallback) error {
 	if !v.active.Load() {
