@@ -7,6 +7,10 @@
 // command (resp.go): a connection alternates SET and GET over keys of its
 // own, and every reply is checked.
 //
+// With -tls every connection is a crypto/tls client (the certificate not
+// verified, TLS 1.3, no session resumption): each makes a full handshake
+// once, before the warm-up, and then runs its loop over TLS.
+//
 // It prints one JSON object per line on stdout: {"event":"start"} when the
 // measured window opens, {"event":"end"} when it closes, then
 // {"event":"result", ...} with messages per second, MB/s (10^6 bytes, -size
@@ -29,6 +33,7 @@ import (
 	"github.com/evloop/evloop/benchmarks/internal/loadgen"
 	"github.com/evloop/evloop/benchmarks/internal/netx"
 	"github.com/evloop/evloop/benchmarks/internal/server"
+	"github.com/evloop/evloop/benchmarks/internal/tlscert"
 )
 
 type config struct {
@@ -41,11 +46,13 @@ type config struct {
 	duration time.Duration
 	timeout  time.Duration
 	parallel int
+	tls      bool
 }
 
 type result struct {
 	Event      string  `json:"event"`
 	Proto      string  `json:"proto"`
+	TLS        bool    `json:"tls,omitempty"`
 	Conns      int     `json:"conns"`
 	Size       int     `json:"size"`
 	Pipeline   int     `json:"pipeline"`
@@ -73,6 +80,7 @@ func main() {
 	flag.DurationVar(&cfg.duration, "duration", 5*time.Second, "measured window")
 	flag.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "how long a dial, or the replies still in flight at the end, may take")
 	flag.IntVar(&cfg.parallel, "dial-parallel", 128, "dials in progress at once")
+	flag.BoolVar(&cfg.tls, "tls", false, "speak TLS (crypto/tls, certificate not verified, one full handshake per connection before the warm-up)")
 	flag.Parse()
 	if cfg.conns < 1 || cfg.size < 1 || cfg.pipeline < 1 || cfg.duration <= 0 || cfg.warmup < 0 || flag.NArg() > 0 ||
 		cfg.proto != "echo" && cfg.proto != "resp" {
@@ -87,7 +95,7 @@ func main() {
 }
 
 func run(cfg config) (result, error) {
-	res := result{Event: "result", Proto: cfg.proto, Conns: cfg.conns, Size: cfg.size, Pipeline: cfg.pipeline}
+	res := result{Event: "result", Proto: cfg.proto, TLS: cfg.tls, Conns: cfg.conns, Size: cfg.size, Pipeline: cfg.pipeline}
 	if err := server.RaiseFileLimit(); err != nil {
 		return res, err
 	}
@@ -96,6 +104,11 @@ func run(cfg config) (result, error) {
 		return res, err
 	}
 	defer loadgen.CloseAll(conns)
+	if cfg.tls {
+		if conns, err = netx.HandshakeAll(conns, tlscert.Client(), cfg.parallel, cfg.timeout, 0); err != nil {
+			return res, err
+		}
+	}
 	if err := loadgen.Prepare(conns, time.Now().Add(cfg.warmup+cfg.duration+cfg.timeout)); err != nil {
 		return res, err
 	}

@@ -6,6 +6,11 @@
 // request and reads its whole answer, so that what a server keeps after
 // serving a connection is measured too. Beyond 20,000 connections it spreads
 // them over the source addresses 127.0.0.2, 127.0.0.3 ...
+//
+// With -tls each connection completes a TLS handshake (crypto/tls, the
+// certificate not verified, TLS 1.3, no resumption) and reads what the
+// server sends right after it (session tickets) before it is held; the
+// -exchange request then goes over TLS.
 package main
 
 import (
@@ -24,6 +29,7 @@ import (
 
 	"github.com/evloop/evloop/benchmarks/internal/netx"
 	"github.com/evloop/evloop/benchmarks/internal/server"
+	"github.com/evloop/evloop/benchmarks/internal/tlscert"
 )
 
 type report struct {
@@ -39,19 +45,24 @@ func main() {
 	timeout := flag.Duration("timeout", 10*time.Second, "how long one dial may take")
 	maxHold := flag.Duration("max", 10*time.Minute, "the longest it holds the connections")
 	exchange := flag.Bool("exchange", false, "make one HTTP request on each connection before holding it")
+	useTLS := flag.Bool("tls", false, "complete a TLS handshake on each connection before holding it")
 	flag.Parse()
 	if *n < 1 || flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "holdconns: -conns must be positive, and no arguments")
 		os.Exit(2)
 	}
-	if err := run(*addr, *n, *parallel, *timeout, *maxHold, *exchange); err != nil {
+	if err := run(*addr, *n, *parallel, *timeout, *maxHold, *exchange, *useTLS); err != nil {
 		out, _ := json.Marshal(report{Event: "error", Error: err.Error()})
 		fmt.Println(string(out))
 		os.Exit(1)
 	}
 }
 
-func run(addr string, n, parallel int, timeout, maxHold time.Duration, exchange bool) error {
+// ticketWait is how long a TLS connection reads, after its handshake, what
+// the server sends then (TLS 1.3 session tickets, already on the socket).
+const ticketWait = 200 * time.Millisecond
+
+func run(addr string, n, parallel int, timeout, maxHold time.Duration, exchange, useTLS bool) error {
 	if err := server.RaiseFileLimit(); err != nil {
 		return err
 	}
@@ -64,8 +75,16 @@ func run(addr string, n, parallel int, timeout, maxHold time.Duration, exchange 
 			_ = c.Close()
 		}
 	}()
+	// talk is what the exchange goes over: the TLS connections with -tls.
+	// stillOpen peeks at the sockets under them, conns.
+	talk := conns
+	if useTLS {
+		if talk, err = netx.HandshakeAll(conns, tlscert.Client(), parallel, timeout, ticketWait); err != nil {
+			return err
+		}
+	}
 	if exchange {
-		if err := exchangeAll(conns, parallel, timeout); err != nil {
+		if err := exchangeAll(talk, parallel, timeout); err != nil {
 			return err
 		}
 	}

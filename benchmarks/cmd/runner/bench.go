@@ -38,7 +38,7 @@ func (b *bench) all() int {
 			}
 			for round := 1; round <= b.cfg.rounds; round++ {
 				for _, c := range b.cfg.contestants {
-					if !c.speaks(s.proto()) {
+					if !c.runs(s) {
 						continue
 					}
 					r := b.measure(m, s, c, round)
@@ -165,15 +165,15 @@ func (b *bench) measureIn(m mode, s scenario, c contestant, r *results.Run, logP
 		return err
 	}
 	defer srv.stop(3 * time.Second)
-	if err := check(s.proto(), addr); err != nil {
+	if err := checkOver(s.proto(), addr, s.tls); err != nil {
 		return fmt.Errorf("correctness check: %w", err)
 	}
 	sv := &running{p: srv, stats: statsPath, memStats: c.memStats(), ticks: b.cfg.clockTicks}
 	r.NoMemStats = !c.memStats()
 	switch s.kind {
-	case "echo", "resp":
+	case "echo", "resp", "tls-echo":
 		err = b.echo(m, s, sv, addr, r, logPath)
-	case "http":
+	case "http", "https":
 		err = b.http(m, s, sv, addr, r, logPath)
 	case "idle":
 		err = b.idle(m, s, sv, addr, r, logPath)
@@ -206,7 +206,7 @@ func (b *bench) startServer(m mode, s scenario, c contestant, logPath string) (*
 	if err != nil {
 		return nil, "", "", err
 	}
-	cmd, err := c.command(path, s.proto(), addr, m.loops, statsPath)
+	cmd, err := c.command(path, s.proto(), s.tls, addr, m.loops, statsPath)
 	if err != nil {
 		return nil, "", "", err
 	}

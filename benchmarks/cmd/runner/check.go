@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -15,21 +16,38 @@ import (
 	"time"
 
 	"github.com/evloop/evloop/benchmarks/internal/plaintext"
+	"github.com/evloop/evloop/benchmarks/internal/tlscert"
 )
 
 // check verifies that the server at addr answers proto correctly before it
 // is measured.
-func check(proto, addr string) error {
+func check(proto, addr string) error { return checkOver(proto, addr, false) }
+
+// checkOver is check, over TLS when useTLS (echo and http): the same
+// exchanges after a handshake with the load generators' client
+// configuration, which must negotiate TLS 1.3.
+func checkOver(proto, addr string, useTLS bool) error {
 	if proto == "udp" {
 		return checkUDP(addr, udpCheckWait)
 	}
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	raw, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer raw.Close()
+	c := raw
 	if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
 		return err
+	}
+	if useTLS {
+		tc := tls.Client(raw, tlscert.Client())
+		if err := tc.Handshake(); err != nil {
+			return fmt.Errorf("TLS handshake: %w", err)
+		}
+		if v := tc.ConnectionState().Version; v != tls.VersionTLS13 {
+			return fmt.Errorf("TLS: negotiated %s, want TLS 1.3", tls.VersionName(v))
+		}
+		c = tc
 	}
 	switch proto {
 	case "echo":

@@ -100,10 +100,14 @@ func (b *bench) echo(m mode, s scenario, sv *running, addr string, r *results.Ru
 }
 
 // echoload runs cmd/echoload with s's shape and protocol (echo, or resp:
-// SET and GET commands), and returns its result and the server's figures
-// over its measured window.
+// SET and GET commands; over TLS in a TLS scenario), and returns its result
+// and the server's figures over its measured window.
 func (b *bench) echoload(m mode, s scenario, sv *running, addr string, logPath string) (*loadResult, *window, error) {
-	return b.load(m, "echoload", s, sv, addr, logPath, "-proto", s.proto())
+	extra := []string{"-proto", s.proto()}
+	if s.tls {
+		extra = append(extra, "-tls")
+	}
+	return b.load(m, "echoload", s, sv, addr, logPath, extra...)
 }
 
 // udpLossTimeout is how long udpload lets a datagram wait for its reply
@@ -201,9 +205,19 @@ func wrkSeconds(d time.Duration) string {
 	return strconv.Itoa(max(int((d+time.Second/2)/time.Second), 1)) + "s"
 }
 
+// wrkURL is the URL wrk loads in s: https:// in a TLS scenario (wrk's
+// OpenSSL client, keep-alive: one handshake per connection, made when wrk
+// opens it).
+func wrkURL(s scenario, addr string) string {
+	if s.tls {
+		return "https://" + addr + "/"
+	}
+	return "http://" + addr + "/"
+}
+
 func (b *bench) wrkRun(m mode, s scenario, addr string, d time.Duration, logPath string) (*wrkResult, *child, error) {
 	argv := taskset(m.loadCPUs, b.cfg.wrk, "-t"+strconv.Itoa(min(m.threads, s.conns)), "-c"+strconv.Itoa(s.conns),
-		"-d"+wrkSeconds(d), "--timeout", "5s", "-s", b.cfg.wrkScript, "http://"+addr+"/", "--", strconv.Itoa(s.pipeline))
+		"-d"+wrkSeconds(d), "--timeout", "5s", "-s", b.cfg.wrkScript, wrkURL(s, addr), "--", strconv.Itoa(s.pipeline))
 	b.show(argv)
 	p, err := b.ps.start("wrk", argv, logPath, true)
 	if err != nil {
@@ -299,6 +313,9 @@ func (b *bench) idle(m mode, s scenario, sv *running, addr string, r *results.Ru
 	argv := taskset(m.loadCPUs, filepath.Join(b.cfg.bin, "holdconns"), "-addr", addr, "-conns", strconv.Itoa(s.conns))
 	if s.exchange {
 		argv = append(argv, "-exchange")
+	}
+	if s.tls {
+		argv = append(argv, "-tls")
 	}
 	b.show(argv)
 	hold, err := b.ps.start("holdconns", argv, logPath, true)

@@ -5,7 +5,8 @@
 //
 // Each measurement starts a fresh server, checks that it answers correctly
 // (echo bytes match; HTTP 200 with the right body, pipelined; datagrams
-// echoed whole; a RESP GET returns what SET stored), loads it,
+// echoed whole; a RESP GET returns what SET stored; the same over TLS 1.3
+// in the TLS scenarios), loads it,
 // and reads its CPU time (utime+stime) and RSS from /proc around the
 // measured window; memory statistics and allocation counts come from the
 // server itself, on a signal. Results are written to -out after every
@@ -341,8 +342,18 @@ func printConfig(cfg config, f *results.File) {
 		case "resp":
 			fmt.Printf("scenario %s: echoload -proto resp -conns %d -size %d -pipeline %d (SET then GET of each key, every reply checked) against the servers that speak resp\n",
 				s.name, s.conns, s.size, s.pipeline)
+		case "tls-echo":
+			fmt.Printf("scenario %s: echoload -tls -conns %d -size %d -pipeline %d (a full TLS 1.3 handshake per connection before the warm-up) against the servers that serve echo over TLS (-tls)\n",
+				s.name, s.conns, s.size, s.pipeline)
+		case "https":
+			fmt.Printf("scenario %s: wrk -c%d -s %s https://... -- %d (keep-alive, a TLS handshake per connection as wrk opens it) against the servers that serve http over TLS (-tls)\n",
+				s.name, s.conns, cfg.wrkScript, s.pipeline)
 		case "idle":
-			fmt.Printf("scenario %s: holdconns -conns %d against the http servers\n", s.name, s.conns)
+			if s.tls {
+				fmt.Printf("scenario %s: holdconns -tls -conns %d (each after a full TLS handshake) against the servers that serve http over TLS (-tls)\n", s.name, s.conns)
+			} else {
+				fmt.Printf("scenario %s: holdconns -conns %d against the http servers\n", s.name, s.conns)
+			}
 		}
 	}
 	fmt.Println("server CPU = utime+stime from /proc/<pid>/stat over the measured window; RSS = VmRSS at its end;")

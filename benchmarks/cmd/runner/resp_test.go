@@ -53,7 +53,7 @@ func TestRESPContestantsPassTheCheck(t *testing.T) {
 				t.Fatal(err)
 			}
 			dir := t.TempDir()
-			argv, err := c.command(path, "resp", addr, 2, filepath.Join(dir, "stats"))
+			argv, err := c.command(path, "resp", false, addr, 2, filepath.Join(dir, "stats"))
 			if err != nil {
 				t.Fatal(err)
 			}

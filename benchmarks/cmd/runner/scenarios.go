@@ -30,18 +30,21 @@ type contestant struct {
 	// machine, looked up in PATH, not one run.sh builds. Without it the
 	// runner skips the contestant and says so.
 	install string
+	// tlsProtos are the protocols it also serves over TLS, given -tls (a
+	// self-signed certificate made at start, package tlscert).
+	tlsProtos []string
 }
 
 var contestants = []contestant{
-	{name: "evloop", bin: "evloop", protos: []string{"echo", "http", "udp"}},
+	{name: "evloop", bin: "evloop", protos: []string{"echo", "http", "udp"}, tlsProtos: []string{"echo", "http"}},
 	{name: "evloop-async", bin: "evloopasync", protos: []string{"echo", "http"}},
-	{name: "stdnet", bin: "stdnet", protos: []string{"echo", "http", "udp"}},
+	{name: "stdnet", bin: "stdnet", protos: []string{"echo", "http", "udp"}, tlsProtos: []string{"echo", "http"}},
 	{name: "nethttp", bin: "nethttp", protos: []string{"http"}},
 	{name: "fasthttp", bin: "fasthttp", protos: []string{"http"}},
 	{name: "netpoll", bin: "netpoll", protos: []string{"echo", "http"}},
 	{name: "gnet", bin: "gnet", protos: []string{"echo", "http", "udp"}},
-	{name: "nbio", bin: "nbio", protos: []string{"echo", "http"}},
-	{name: "nbhttp", bin: "nbhttp", protos: []string{"http"}},
+	{name: "nbio", bin: "nbio", protos: []string{"echo", "http"}, tlsProtos: []string{"echo"}},
+	{name: "nbhttp", bin: "nbhttp", protos: []string{"http"}, tlsProtos: []string{"http"}},
 	{name: "evio", bin: "evio", protos: []string{"echo", "http"}},
 	{name: "cepoll", bin: "cepoll", protos: []string{"echo", "http"}, native: true},
 	// The Redis protocol: evloop's example server (examples/redis), the
@@ -68,6 +71,15 @@ func redisArgs(host, port string, _ int) []string {
 
 func (c contestant) speaks(proto string) bool { return slices.Contains(c.protos, proto) }
 
+// runs reports whether c takes part in s: it speaks s's protocol, over TLS
+// when s is a TLS scenario.
+func (c contestant) runs(s scenario) bool {
+	if s.tls {
+		return slices.Contains(c.tlsProtos, s.proto())
+	}
+	return c.speaks(s.proto())
+}
+
 // memStats reports whether the runner asks c for its Go memory statistics.
 func (c contestant) memStats() bool { return !c.native && c.args == nil }
 
@@ -85,9 +97,17 @@ func (c contestant) path(bin string) (string, error) {
 // command is the command line that starts c, its program at path, serving
 // proto on addr (host:port) with loops loops and writing its statistics
 // to stats.
-func (c contestant) command(path, proto, addr string, loops int, stats string) ([]string, error) {
+// With useTLS it serves proto over TLS (-tls).
+func (c contestant) command(path, proto string, useTLS bool, addr string, loops int, stats string) ([]string, error) {
 	if c.args == nil {
-		return []string{path, "-proto", proto, "-addr", addr, "-loops", strconv.Itoa(loops), "-stats", stats}, nil
+		argv := []string{path, "-proto", proto, "-addr", addr, "-loops", strconv.Itoa(loops), "-stats", stats}
+		if useTLS {
+			argv = append(argv, "-tls")
+		}
+		return argv, nil
+	}
+	if useTLS {
+		return nil, fmt.Errorf("%s does not serve TLS", c.name)
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -99,7 +119,7 @@ func (c contestant) command(path, proto, addr string, loops int, stats string) (
 // scenario is one load (or idle) shape.
 type scenario struct {
 	name     string
-	kind     string // "echo", "http", "idle", "mixed", "udp" or "resp"
+	kind     string // "echo", "http", "idle", "mixed", "udp", "resp", "tls-echo" or "https"
 	conns    int    // connections; for udp, connected UDP sockets
 	size     int    // echo message, datagram or RESP value bytes
 	pipeline int    // messages, requests, datagrams or commands in flight per connection
@@ -115,15 +135,20 @@ type scenario struct {
 	// fullIfFiles leaves s out of the full set where the descriptor hard
 	// limit is too low for it (tooFewFiles); -scenario still asks for it.
 	fullIfFiles bool
+	// tls: the servers serve over TLS and the load speaks it (kinds
+	// tls-echo and https, and idle connections that completed a
+	// handshake); only contestants with tlsProtos take part.
+	tls bool
 }
 
 // proto is the protocol the servers speak in s: idle connections are held
 // on HTTP servers, which every contestant but the RESP ones is; udp is
 // echo of datagrams, which only some contestants speak; resp is Redis's
-// SET and GET, which only the RESP servers speak.
+// SET and GET, which only the RESP servers speak. tls-echo and https are
+// echo and http over TLS.
 func (s scenario) proto() string {
 	switch s.kind {
-	case "echo", "mixed":
+	case "echo", "mixed", "tls-echo":
 		return "echo"
 	case "udp", "resp":
 		return s.kind
@@ -142,7 +167,13 @@ var scenarios = []scenario{
 	{name: "udp-64B-c50-p8", kind: "udp", conns: 50, size: 64, pipeline: 8, quick: true, full: true},
 	{name: "resp-c50", kind: "resp", conns: 50, size: 64, pipeline: 1, quick: true, full: true},
 	{name: "resp-c50-p16", kind: "resp", conns: 50, size: 64, pipeline: 16, full: true},
+	// TLS: echo and HTTP plaintext over TLS, keep-alive, each connection's
+	// handshake made once before the warm-up.
+	{name: "tls-echo-1KiB-c50", kind: "tls-echo", conns: 50, size: 1 << 10, pipeline: 1, quick: true, full: true, tls: true},
+	{name: "https-c100", kind: "https", conns: 100, pipeline: 1, full: true, tls: true},
 	{name: "mixed-c100-f4", kind: "mixed", conns: 100, size: 64, pipeline: 1, firehoses: 4, firehoseSize: 64 << 10, full: true},
+	// Idle TLS connections, each after a completed handshake.
+	{name: "idle-tls-c5000", kind: "idle", conns: 5000, full: true, tls: true},
 	{name: "idle-c1000", kind: "idle", conns: 1000, quick: true},
 	{name: "idle-c10000", kind: "idle", conns: 10000, full: true},
 	{name: "idle-c10000-x1", kind: "idle", conns: 10000, exchange: true, full: true},

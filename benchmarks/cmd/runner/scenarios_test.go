@@ -20,6 +20,9 @@ func scenarioNamed(t *testing.T, name string) scenario {
 func TestIdleScenariosAreNamedAfterTheirConnections(t *testing.T) {
 	for _, s := range scenarios {
 		want := fmt.Sprintf("idle-c%d", s.conns)
+		if s.tls {
+			want = fmt.Sprintf("idle-tls-c%d", s.conns)
+		}
 		if s.exchange {
 			want += "-x1"
 		}
@@ -76,7 +79,7 @@ func TestDescriptorLimit(t *testing.T) {
 	}
 	// The quick set is not affected.
 	chosen, left = chooseScenarios("", true, limit)
-	if got, want := strings.Join(names(chosen), ","), "echo-64B-c50,http-c100,http-c100-p16,udp-64B-c50-p8,resp-c50,idle-c1000"; got != want || len(left) != 0 {
+	if got, want := strings.Join(names(chosen), ","), "echo-64B-c50,http-c100,http-c100-p16,udp-64B-c50-p8,resp-c50,tls-echo-1KiB-c50,idle-c1000"; got != want || len(left) != 0 {
 		t.Errorf("quick set: %s, left out %v; want %s", got, left, want)
 	}
 }

@@ -1,6 +1,8 @@
 // Command evloop is the evloop contestant that replies on the loop: echo
 // writes back what arrived, http answers every complete request in one
-// write per batch, udp sends every datagram back to its sender.
+// write per batch, udp sends every datagram back to its sender. With -tls,
+// echo and http are served over TLS (evloop.WithTLS, a self-signed ECDSA
+// certificate, crypto/tls's defaults), the handlers unchanged.
 package main
 
 import (
@@ -9,6 +11,7 @@ import (
 	"github.com/evloop/evloop"
 	"github.com/evloop/evloop/benchmarks/internal/plaintext"
 	"github.com/evloop/evloop/benchmarks/internal/server"
+	"github.com/evloop/evloop/benchmarks/internal/tlscert"
 )
 
 const (
@@ -69,7 +72,7 @@ func (h *http) OnTraffic(c evloop.Conn) evloop.Action {
 }
 
 func main() {
-	cfg := server.Setup("evloop", "echo", "http", "udp")
+	cfg := server.SetupTLS("evloop", []string{"echo", "http"}, "echo", "http", "udp")
 	if cfg.Proto == "udp" {
 		err := evloop.Run(udpEcho{}, "udp://"+cfg.Addr, evloop.WithLoops(cfg.Loops),
 			evloop.WithSocketRecvBuffer(udpRecvBuffer))
@@ -84,6 +87,14 @@ func main() {
 		}
 		h = hh
 	}
-	err := evloop.Run(h, "tcp://"+cfg.Addr, evloop.WithLoops(cfg.Loops))
+	opts := []evloop.Option{evloop.WithLoops(cfg.Loops)}
+	if cfg.TLS {
+		tc, err := tlscert.Config()
+		if err != nil {
+			server.Fatal("evloop", err)
+		}
+		opts = append(opts, evloop.WithTLS(tc))
+	}
+	err := evloop.Run(h, "tcp://"+cfg.Addr, opts...)
 	server.Fatal("evloop", err)
 }

@@ -1,17 +1,22 @@
 // Command stdnet is the contestant users would write with package net: a
 // goroutine per connection reading through a bufio.Reader, one Write per
 // batch of replies; for udp, one socket read by -loops goroutines, each
-// sending every datagram back to its sender.
+// sending every datagram back to its sender. With -tls, echo and http are
+// served over crypto/tls (tls.NewListener over net.Listen, a self-signed
+// ECDSA certificate, crypto/tls's defaults), the same goroutine and work
+// per connection; the handshake runs on the connection's first Read.
 package main
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"net"
 	"sync"
 
 	"github.com/evloop/evloop/benchmarks/internal/plaintext"
 	"github.com/evloop/evloop/benchmarks/internal/server"
+	"github.com/evloop/evloop/benchmarks/internal/tlscert"
 )
 
 // readSize is each connection's bufio.Reader size (bufio's default).
@@ -26,13 +31,20 @@ const (
 )
 
 func main() {
-	cfg := server.Setup("stdnet", "echo", "http", "udp")
+	cfg := server.SetupTLS("stdnet", []string{"echo", "http"}, "echo", "http", "udp")
 	if cfg.Proto == "udp" {
 		server.Fatal("stdnet", serveUDP(cfg.Addr, cfg.Loops))
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		server.Fatal("stdnet", err)
+	}
+	if cfg.TLS {
+		tc, err := tlscert.Config()
+		if err != nil {
+			server.Fatal("stdnet", err)
+		}
+		ln = tls.NewListener(ln, tc)
 	}
 	serve := echo
 	if cfg.Proto == "http" {

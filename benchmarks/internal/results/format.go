@@ -57,6 +57,19 @@ const respLegend = "Every request is one command, SET and GET alternating. vs " 
 	RESPGoPeer + " and over " + RESPNative + " (C), as requests/s ratio / requests per server CPU-s ratio. allocs/req: - for " + RESPNative +
 	" (not Go) and for evloop-redis (the example server, run with its own command line, writes no Go memory statistics)."
 
+// TLSBaseline names, in the TLS table, what the ratios compare against:
+// Baseline serving over crypto/tls.
+const TLSBaseline = Baseline + "+tls"
+
+// tlsLegend explains the TLS table.
+const tlsLegend = "Echo and HTTP plaintext over TLS (1.3, a self-signed ECDSA P-256 certificate, keep-alive; each connection's full handshake " +
+	"made once, before echoload's warm-up, or when wrk opens it). vs " + TLSBaseline + ": the row's contestant over " + Baseline +
+	" with crypto/tls (goroutine per connection), as msgs/s ratio / msgs per server CPU-s ratio."
+
+// isTLSLoad reports whether kind is a TLS load scenario's, which has the
+// TLS table; idle TLS connections are in the idle table.
+func isTLSLoad(kind string) bool { return kind == "tls-echo" || kind == "https" }
+
 // lostLegend explains the column of lost datagrams.
 var lostLegend = fmt.Sprintf("lost datagrams (UDP scenarios): per round, the datagrams not answered within udpload's timeout, "+
 	"given up on and replaced; in a UDP scenario msgs/s counts the replies received in time, and a round that loses more than %g%% of its datagrams fails.",
@@ -122,7 +135,7 @@ const targetsLegend = "Against a peer (the best Go peer, " + GoPeer + ", or in t
 	"there (wrk reports p99 as 0 in the pipelined scenario); it counts as not measured."
 
 // Write writes the summary of rows, which summarize runs: per mode a load
-// table, a RESP table, a table of the mixed scenarios and an idle-memory
+// table, a RESP table, a TLS table, a table of the mixed scenarios and an idle-memory
 // table, each where the mode has such rows, then the targets. md selects Markdown;
 // otherwise aligned text.
 func Write(w io.Writer, rows []Row, runs []Run, md bool) {
@@ -133,7 +146,7 @@ func Write(w io.Writer, rows []Row, runs []Run, md bool) {
 		}
 	}
 	for _, mode := range modes {
-		var load, idle, mixed, resp [][]string
+		var load, idle, mixed, resp, tlsLoad [][]string
 		// A mode with a UDP scenario gets a column of lost datagrams in
 		// its load table, "-" on the other scenarios' rows.
 		udp := slices.ContainsFunc(rows, func(r Row) bool { return r.Mode == mode && r.Kind == "udp" })
@@ -166,6 +179,13 @@ func Write(w io.Writer, rows []Row, runs []Run, md bool) {
 					versus(rows, r, RESPGoPeer), versus(rows, r, RESPNative)})
 				continue
 			}
+			if isTLSLoad(r.Kind) {
+				tlsLoad = append(tlsLoad, []string{r.Scenario, r.Contestant + failed,
+					rng(r.MsgsPerSec, num), rng(r.MsgsPerCPUSec, num), rng(r.P99us, us),
+					rng(r.RSSKiB, mib), rng(r.AllocsPerMsg, allocs), rng(r.LoaderCPU, kib), rng(r.OtherCPU, kib),
+					versus(rows, r, Baseline)})
+				continue
+			}
 			if r.Kind == "idle" {
 				base, _ := Find(rows, r, Subject)
 				idle = append(idle, []string{r.Scenario, r.Contestant + failed,
@@ -184,7 +204,7 @@ func Write(w io.Writer, rows []Row, runs []Run, md bool) {
 				ratio(Ratio(sub.MsgsPerSec, r.MsgsPerSec)), ratio(Ratio(sub.MsgsPerCPUSec, r.MsgsPerCPUSec)),
 				versus(rows, r, GoPeer), versus(rows, r, Native)))
 		}
-		if len(load) > 0 || len(mixed) == 0 && len(idle) == 0 && len(resp) == 0 {
+		if len(load) > 0 || len(mixed) == 0 && len(idle) == 0 && len(resp) == 0 && len(tlsLoad) == 0 {
 			if md {
 				fmt.Fprintf(w, "\n#### Mode %s: load\n\n", mode)
 			} else {
@@ -215,6 +235,15 @@ func Write(w io.Writer, rows []Row, runs []Run, md bool) {
 			}
 			table(w, md, []string{"scenario", "contestant", "requests/s", "requests per server CPU-s", "p99 us",
 				"server RSS MiB", "allocs/req", "loader CPU-s", "others CPU-s", "vs " + RESPGoPeer, "vs Redis"}, resp)
+		}
+		if len(tlsLoad) > 0 {
+			if md {
+				fmt.Fprintf(w, "\n#### Mode %s: TLS\n\n%s\n\n", mode, tlsLegend)
+			} else {
+				fmt.Fprintf(w, "\n== mode %s: TLS\n%s\n", mode, tlsLegend)
+			}
+			table(w, md, []string{"scenario", "contestant", "msgs/s", "msgs per server CPU-s", "p99 us",
+				"server RSS MiB", "allocs/msg", "loader CPU-s", "others CPU-s", "vs " + TLSBaseline}, tlsLoad)
 		}
 		if len(mixed) > 0 {
 			if md {

@@ -45,7 +45,7 @@ type Config struct {
 // Run is one contestant measured once in one scenario and mode.
 type Run struct {
 	Scenario   string `json:"scenario"`
-	Kind       string `json:"kind"` // echo, http, idle, mixed, udp or resp
+	Kind       string `json:"kind"` // echo, http, idle, mixed, udp, resp, tls-echo or https
 	Mode       string `json:"mode"`
 	Round      int    `json:"round"`
 	Contestant string `json:"contestant"`

@@ -312,3 +312,30 @@ func TestRESPRowsHaveTheirOwnTable(t *testing.T) {
 		}
 	}
 }
+
+func TestTLSRowsHaveTheirTable(t *testing.T) {
+	f := &File{Config: Config{Modes: []string{"unpinned"}, Scenarios: []string{"tls-echo-1KiB-c50", "https-c100"},
+		Contestants: []string{Subject, Baseline, "nbio"}}}
+	f.Runs = append(f.Runs,
+		run("tls-echo-1KiB-c50", "tls-echo", "unpinned", Subject, 1200, 3000),
+		run("tls-echo-1KiB-c50", "tls-echo", "unpinned", Baseline, 1000, 2000),
+		run("tls-echo-1KiB-c50", "tls-echo", "unpinned", "nbio", 800, 1000),
+		run("https-c100", "https", "unpinned", Subject, 1000, 1000))
+	rows := Summarize(f)
+	for _, tg := range Targets(rows, f.Runs) {
+		t.Errorf("a target in a TLS scenario: %+v", tg)
+	}
+	var out strings.Builder
+	Write(&out, rows, f.Runs, true)
+	md := out.String()
+	for _, want := range []string{"#### Mode unpinned: TLS", "| vs stdnet+tls |",
+		"| tls-echo-1KiB-c50 | evloop | 1.2k | 3k |", "| 1.20x / 1.50x |", "| tls-echo-1KiB-c50 | nbio | 800 | 1k |", "| 0.80x / 0.50x |",
+		"| https-c100 | evloop | 1k | 1k |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the summary lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, ": load") {
+		t.Errorf("TLS rows in a load table:\n%s", md)
+	}
+}

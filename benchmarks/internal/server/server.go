@@ -1,6 +1,6 @@
 // Package server is what every contestant's main shares besides the
-// per-request work: the command line (-proto echo|http|udp|resp, -addr, -loops,
-// -stats), the file-descriptor limit, and the memory statistics the runner
+// per-request work: the command line (-proto echo|http|udp|resp, -tls, -addr,
+// -loops, -stats), the file-descriptor limit, and the memory statistics the runner
 // asks for with a signal.
 package server
 
@@ -23,14 +23,31 @@ type Config struct {
 	Addr  string // host:port, TCP, or UDP for "udp"
 	Loops int    // event loops, pollers or GOMAXPROCS, depending on the contestant
 	Stats string // file the statistics are written to on SIGUSR1 and SIGUSR2
+	// TLS: serve echo or http over TLS, with a self-signed certificate
+	// made at start (package tlscert). Only contestants that call
+	// SetupTLS accept it.
+	TLS bool
 }
 
 // Setup parses the command line of the contestant called name, which speaks
 // the given protocols, raises the file-descriptor limit and starts answering
 // statistics requests. It exits the process on a bad command line.
 func Setup(name string, protos ...string) Config {
+	return setup(name, nil, protos)
+}
+
+// SetupTLS is Setup for a contestant that also serves the protocols
+// tlsProtos over TLS when given -tls.
+func SetupTLS(name string, tlsProtos []string, protos ...string) Config {
+	return setup(name, tlsProtos, protos)
+}
+
+func setup(name string, tlsProtos, protos []string) Config {
 	fs := flag.NewFlagSet(name, flag.ExitOnError)
 	var cfg Config
+	if tlsProtos != nil {
+		fs.BoolVar(&cfg.TLS, "tls", false, fmt.Sprintf("serve over TLS (one of %v) with a self-signed certificate", tlsProtos))
+	}
 	fs.StringVar(&cfg.Proto, "proto", protos[0], fmt.Sprintf("protocol: one of %v", protos))
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:9000", "address to listen on (TCP; UDP with -proto udp)")
 	fs.IntVar(&cfg.Loops, "loops", runtime.GOMAXPROCS(0), "number of event loops (pollers)")
@@ -41,6 +58,8 @@ func Setup(name string, protos ...string) Config {
 		fail(name, fmt.Errorf("unexpected arguments %q", fs.Args()))
 	case !slices.Contains(protos, cfg.Proto):
 		fail(name, fmt.Errorf("-proto %q: %s speaks %v", cfg.Proto, name, protos))
+	case cfg.TLS && !slices.Contains(tlsProtos, cfg.Proto):
+		fail(name, fmt.Errorf("-proto %q: %s speaks %v over TLS", cfg.Proto, name, tlsProtos))
 	case cfg.Loops < 1:
 		fail(name, fmt.Errorf("-loops must be positive, got %d", cfg.Loops))
 	}
