@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evloop/evloop/benchmarks/internal/fakesrv"
 	"github.com/evloop/evloop/benchmarks/internal/loadgen"
 )
 
@@ -19,52 +20,37 @@ import (
 // the n-th reply of the server (counting from 0) with other bytes.
 func fakeRedis(t *testing.T, wrong func(n int, reply string) string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	var replies atomic.Int64
-	go func() {
+	return fakesrv.Listen(t, func(c net.Conn) {
+		r, w := bufio.NewReader(c), bufio.NewWriter(c)
+		store := map[string]string{}
 		for {
-			c, err := ln.Accept()
+			args, err := readCommand(r)
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				r, w := bufio.NewReader(c), bufio.NewWriter(c)
-				store := map[string]string{}
-				for {
-					args, err := readCommand(r)
-					if err != nil {
-						return
-					}
-					var reply string
-					switch {
-					case len(args) == 3 && args[0] == "SET":
-						store[args[1]] = args[2]
-						reply = "+OK\r\n"
-					case len(args) == 2 && args[0] == "GET":
-						v := store[args[1]]
-						reply = "$" + strconv.Itoa(len(v)) + "\r\n" + v + "\r\n"
-					default:
-						reply = "-ERR unknown command\r\n"
-					}
-					if wrong != nil {
-						reply = wrong(int(replies.Add(1)-1), reply)
-					}
-					w.WriteString(reply)
-					if r.Buffered() == 0 { // one write per batch, as servers do
-						if w.Flush() != nil {
-							return
-						}
-					}
+			var reply string
+			switch {
+			case len(args) == 3 && args[0] == "SET":
+				store[args[1]] = args[2]
+				reply = "+OK\r\n"
+			case len(args) == 2 && args[0] == "GET":
+				v := store[args[1]]
+				reply = "$" + strconv.Itoa(len(v)) + "\r\n" + v + "\r\n"
+			default:
+				reply = "-ERR unknown command\r\n"
+			}
+			if wrong != nil {
+				reply = wrong(int(replies.Add(1)-1), reply)
+			}
+			w.WriteString(reply)
+			if r.Buffered() == 0 { // one write per batch, as servers do
+				if w.Flush() != nil {
+					return
 				}
-			}()
+			}
 		}
-	}()
-	return ln.Addr().String()
+	})
 }
 
 // readCommand reads one multibulk command.

@@ -2,11 +2,11 @@ package main
 
 import (
 	"crypto/tls"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/evloop/evloop/benchmarks/internal/fakesrv"
 	"github.com/evloop/evloop/benchmarks/internal/tlscert"
 )
 
@@ -23,32 +23,7 @@ func fakeTLSEcho(t *testing.T, corrupt func(n int, b []byte)) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 16<<10)
-				for n := 0; ; n++ {
-					k, err := c.Read(buf)
-					if err != nil {
-						return
-					}
-					if corrupt != nil {
-						corrupt(n, buf[:k])
-					}
-					if _, err := c.Write(buf[:k]); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return fakesrv.Serve(t, ln, fakesrv.Echo(corrupt))
 }
 
 func tlsConfig(addr string) config {
@@ -80,33 +55,7 @@ func TestTLSWrongEchoIsCaught(t *testing.T) {
 // TestTLSAgainstPlainServer: -tls does speak TLS: a plain echo server
 // sends the ClientHello back, which is no handshake.
 func TestTLSAgainstPlainServer(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 4<<10)
-				for {
-					n, err := c.Read(buf)
-					if err != nil {
-						return
-					}
-					if _, err := c.Write(buf[:n]); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	_, err = run(tlsConfig(ln.Addr().String()))
+	_, err := run(tlsConfig(fakesrv.Listen(t, fakesrv.Echo(nil))))
 	if err == nil || !strings.Contains(err.Error(), "handshake") {
 		t.Fatalf("-tls against a plain echo server: error %v, want a failed handshake", err)
 	}

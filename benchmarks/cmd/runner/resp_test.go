@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/evloop/evloop/benchmarks/internal/fakesrv"
 )
 
 // TestRESPContestantsPassTheCheck builds the Go contestants that speak
@@ -80,24 +82,14 @@ func TestRESPContestantsPassTheCheck(t *testing.T) {
 
 // TestCheckRESPFails: a server that forgets what it was told is caught.
 func TestCheckRESPFails(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
+	addr := fakesrv.Listen(t, func(c net.Conn) {
 		buf := make([]byte, 1<<10)
 		if _, err := c.Read(buf); err != nil { // the first commands
 			return
 		}
 		_, _ = io.WriteString(c, "+OK\r\n$-1\r\n") // a GET that forgot the SET
-	}()
-	err = check("resp", ln.Addr().String())
+	})
+	err := check("resp", addr)
 	if err == nil || !strings.Contains(err.Error(), "differ at byte 6 ") {
 		t.Fatalf("check of a server that forgets: %v", err)
 	}

@@ -1,13 +1,14 @@
 package main
 
 import (
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/evloop/evloop/benchmarks/internal/fakesrv"
 )
 
 // TestTLSContestantsPassTheCheck builds the contestants that serve TLS as
@@ -75,29 +76,7 @@ func TestTLSContestantsPassTheCheck(t *testing.T) {
 // TestCheckOverTLSFailsOnPlainServer: the TLS check does not pass a server
 // that speaks plain text, even one that echoes the ClientHello back.
 func TestCheckOverTLSFailsOnPlainServer(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		buf := make([]byte, 4<<10)
-		for {
-			n, err := c.Read(buf)
-			if err != nil {
-				return
-			}
-			if _, err := c.Write(buf[:n]); err != nil {
-				return
-			}
-		}
-	}()
-	err = checkOver("echo", ln.Addr().String(), true)
+	err := checkOver("echo", fakesrv.Listen(t, fakesrv.Echo(nil)), true)
 	if err == nil || !strings.Contains(err.Error(), "TLS handshake") {
 		t.Fatalf("TLS check of a plain echo server: %v", err)
 	}

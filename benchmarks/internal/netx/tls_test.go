@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/evloop/evloop/benchmarks/internal/fakesrv"
 	"github.com/evloop/evloop/benchmarks/internal/tlscert"
 )
 
@@ -43,29 +44,7 @@ func TestHandshakeAllDrainsTickets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				b := make([]byte, 1024)
-				for {
-					n, err := c.Read(b)
-					if err != nil {
-						return
-					}
-					if _, err := c.Write(b[:n]); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	raw, err := DialAll(ln.Addr().String(), 4, 2, nil, 5*time.Second)
+	raw, err := DialAll(fakesrv.Serve(t, ln, fakesrv.Echo(nil)), 4, 2, nil, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,22 +78,10 @@ func TestHandshakeAllDrainsTickets(t *testing.T) {
 // TestHandshakeAllFails: a server that does not speak TLS fails the
 // handshakes, and the error says which connection.
 func TestHandshakeAllFails(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_, _ = c.Write([]byte("HTTP/1.1 400 Bad Request\r\n\r\n"))
-			c.Close()
-		}
-	}()
-	raw, err := DialAll(ln.Addr().String(), 2, 2, nil, 5*time.Second)
+	addr := fakesrv.Listen(t, func(c net.Conn) {
+		_, _ = c.Write([]byte("HTTP/1.1 400 Bad Request\r\n\r\n"))
+	})
+	raw, err := DialAll(addr, 2, 2, nil, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
