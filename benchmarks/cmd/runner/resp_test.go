@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/evloop/evloop/benchmarks/internal/fakesrv"
 )
@@ -50,26 +49,7 @@ func TestRESPContestantsPassTheCheck(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			addr, err := freeAddr("resp")
-			if err != nil {
-				t.Fatal(err)
-			}
-			dir := t.TempDir()
-			argv, err := c.command(path, "resp", false, addr, 2, filepath.Join(dir, "stats"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			logPath := filepath.Join(dir, "log")
-			ps := &procs{live: map[int]*child{}}
-			p, err := ps.start(c.name, argv, logPath, false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.stop(3 * time.Second)
-			log := func() string { b, _ := os.ReadFile(logPath); return string(b) }
-			if err := waitListening(p, addr, 10*time.Second); err != nil {
-				t.Fatalf("%v\n%s", err, log())
-			}
+			addr, log := startContestant(t, c, path, "resp", false)
 			if err := check("resp", addr); err != nil {
 				t.Fatalf("%s: %v\n%s", c.name, err, log())
 			}

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/evloop/evloop/benchmarks/internal/fakesrv"
 )
@@ -41,26 +38,7 @@ func TestTLSContestantsPassTheCheck(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				addr, err := freeAddr(proto)
-				if err != nil {
-					t.Fatal(err)
-				}
-				dir := t.TempDir()
-				argv, err := c.command(path, proto, true, addr, 2, filepath.Join(dir, "stats"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				logPath := filepath.Join(dir, "log")
-				ps := &procs{live: map[int]*child{}}
-				p, err := ps.start(c.name, argv, logPath, false)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer p.stop(3 * time.Second)
-				log := func() string { b, _ := os.ReadFile(logPath); return string(b) }
-				if err := waitListening(p, addr, 10*time.Second); err != nil {
-					t.Fatalf("%v\n%s", err, log())
-				}
+				addr, log := startContestant(t, c, path, proto, true)
 				if err := checkOver(proto, addr, true); err != nil {
 					t.Fatalf("%s over TLS: %v\n%s", proto, err, log())
 				}
