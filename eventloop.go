@@ -497,7 +497,7 @@ func (l *loop) closeNow(c *conn, err error) {
 
 // closeAll closes every connection now, flushed or not: the stop's drain
 // phase has already given pending output its chance. Dials in progress
-// fail with ErrEngineStopped. A connection that
+// fail with ErrEngineStopped, DialTLS's in their handshake too. A connection that
 // still has output to send, pending or queued by async writes (lingering
 // ones included), is reset and gets ErrStopTimeout: the peer must not take
 // a cut stream for a complete one.
@@ -511,6 +511,9 @@ func (l *loop) closeAll() {
 			l.dropAttempt(d)
 			l.dialFailed(d, ErrEngineStopped)
 			continue
+		}
+		if ts := l.tlsConns[c]; ts != nil && ts.dial != nil {
+			ts.dial.err = ErrEngineStopped // in its handshake
 		}
 		err := c.failure()
 		if err == nil && (!c.outbound.IsEmpty() || c.asyncQueued.Load() != 0) {

@@ -113,10 +113,11 @@ func (o *options) normalizeTLS() error {
 type tlsState struct {
 	tc     *tls.Conn
 	tr     tlsTransport
-	open   bool  // the handshake succeeded: OnOpen ran
-	busy   bool  // its handshake has a goroutine, or waits in line for one
-	hsErr  error // why the handshake failed, for the log
-	closed bool  // close_notify sent
+	open   bool     // the handshake succeeded: OnOpen ran
+	busy   bool     // its handshake has a goroutine, or waits in line for one
+	hsErr  error    // why the handshake failed, for the log
+	closed bool     // close_notify sent
+	dial   *dialing // DialTLS: the dial to report when the handshake ends
 }
 
 // ConnectionState returns the TLS state of a connection served with WithTLS,
@@ -160,6 +161,9 @@ func (l *loop) tlsOpened(c *conn, err error) bool {
 		return true
 	}
 	l.eng.tlsFailures.Add(1)
+	if ts != nil && ts.dial != nil {
+		l.tlsDialFailed(ts, err)
+	}
 	if ts != nil && ts.hsErr != nil {
 		err = ts.hsErr
 	}
