@@ -409,3 +409,50 @@ func TestDialTLSStopDuringHandshake(t *testing.T) {
 	}
 	goleak.VerifyNone(t, base)
 }
+
+// TestDialTLSServerSpeaksAndCloses: a server that writes and closes right
+// after its handshake: the client gets the bytes, then OnClose without an
+// error (close_notify came before the FIN), whether the FIN arrives before
+// or after its handshake goroutine ends.
+func TestDialTLSServerSpeaksAndCloses(t *testing.T) {
+	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		t.Run(tls.VersionName(v), func(t *testing.T) {
+			ln, err := tls.Listen("tcp", "127.0.0.1:0", tlsServerConfig(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			defer func() { ln.Close(); <-done }()
+			go func() {
+				defer close(done)
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					_, _ = c.Write([]byte("bye"))
+					c.Close()
+				}
+			}()
+			cl := startTLSClient(t)
+			cfg := tlsClientConfig(v)
+			cfg.ClientSessionCache = tls.NewLRUClientSessionCache(4)
+			for i := range 20 {
+				if _, err := cl.dialTLS(ln.Addr().String(), cfg); err != nil {
+					t.Fatalf("dial %d: %v", i, err)
+				}
+				tbRecv(t, cl.opened, 5*time.Second, "OnOpen")
+				var got []byte
+				for len(got) < 3 {
+					got = append(got, tbRecv(t, cl.got, 5*time.Second, "bye")...)
+				}
+				if string(got) != "bye" {
+					t.Fatalf("dial %d: got %q", i, got)
+				}
+				if err := tbRecv(t, cl.closed, 5*time.Second, "OnClose"); err != nil {
+					t.Fatalf("dial %d: OnClose(%v)", i, err)
+				}
+			}
+		})
+	}
+}
