@@ -231,14 +231,14 @@ func (l *loop) dialOpen(d *dialing) {
 	c.state = connOpen
 	c.ctx = d.ctx
 	l.eng.prepare(fd, d.network)
+	if d.tls != nil {
+		l.tlsDial(c, d) // OnOpen, counted and reported once the handshake succeeds
+		return
+	}
 	if d.enroll {
 		l.eng.enrolled.Add(1)
 	} else {
 		l.eng.dialed.Add(1)
-	}
-	if d.tls != nil {
-		l.tlsDial(c, d) // OnOpen and the report once the handshake succeeds
-		return
 	}
 	l.start(c)
 	l.finishDial(d, c, nil)

@@ -197,9 +197,9 @@ func TestDialTLSUnknownAuthority(t *testing.T) {
 				t.Errorf("OnClose(%v) ran", err)
 			case <-time.After(50 * time.Millisecond):
 			}
-			if st := cl.s.eng.Stats(); st.DialFailures != 1 || st.TLSHandshakeFailures != 1 || cl.s.eng.CountConnections() != 0 {
-				t.Errorf("dial failures %d, handshake failures %d, connections %d; want 1, 1, 0",
-					st.DialFailures, st.TLSHandshakeFailures, cl.s.eng.CountConnections())
+			if st := cl.s.eng.Stats(); st.Dialed != 0 || st.DialFailures != 1 || st.TLSHandshakeFailures != 1 || cl.s.eng.CountConnections() != 0 {
+				t.Errorf("dialed %d, dial failures %d, handshake failures %d, connections %d; want 0, 1, 1, 0",
+					st.Dialed, st.DialFailures, st.TLSHandshakeFailures, cl.s.eng.CountConnections())
 			}
 		})
 	}

@@ -144,6 +144,9 @@ func (l *loop) tlsHandshakeDone(c *conn, ts *tlsState, err error) {
 		c.setPaused(pauseHandshake, false)
 	}
 	l.eng.tlsHandshakes.Add(1)
+	if ts.dial != nil {
+		l.eng.dialed.Add(1)
+	}
 	c.timeState().readDL.Store(0)
 	l.start(c)
 	if ts.dial != nil {
