@@ -480,8 +480,11 @@ func (l *loop) closeNow(c *conn, err error) {
 	}
 	l.cancelTimers(c)
 	var action Action
+	var failedDial *tlsState // a DialTLS's, reported once the fd is closed
 	if c.flags&flagTLS == 0 || l.tlsOpened(c, err) {
 		action = l.onClose(c, err)
+	} else if ts := l.tlsConns[c]; ts != nil && ts.dial != nil {
+		failedDial = ts
 	}
 	if c.flags&flagTLS != 0 {
 		l.tlsRelease(c)
@@ -490,6 +493,9 @@ func (l *loop) closeNow(c *conn, err error) {
 	c.outbound.Release()
 	_ = l.poller.Del(int(c.fd))
 	_ = socket.Close(int(c.fd))
+	if failedDial != nil {
+		l.tlsDialFailed(failedDial, err)
+	}
 	if action == Shutdown {
 		l.eng.requestStop(nil, nil)
 	}

@@ -162,9 +162,6 @@ func (l *loop) tlsOpened(c *conn, err error) bool {
 		return true
 	}
 	l.eng.tlsFailures.Add(1)
-	if ts != nil && ts.dial != nil {
-		l.tlsDialFailed(ts, err)
-	}
 	if ts != nil && ts.hsErr != nil {
 		err = ts.hsErr
 	}
