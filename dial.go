@@ -43,7 +43,9 @@ import (
 //   - ErrEngineStopped: the engine stopped first;
 //   - a *net.DNSError: a host name could not be resolved;
 //   - a *os.SyscallError naming socket or epoll_ctl: out of descriptors
-//     (EMFILE) or memory.
+//     (EMFILE) or memory;
+//   - for DialTLS, the handshake's error (crypto/tls's, which errors.As
+//     reaches, wrapped), after the connect succeeded.
 //
 // With several addresses for a host name each is tried in turn, and err
 // is the last one's. Like any callback it must not block. It may use the

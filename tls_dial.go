@@ -33,7 +33,8 @@ import (
 //
 // cfg may be nil (the zero configuration). When cfg.ServerName is empty,
 // the host of address is used, as tls.Dial does; the server's certificate
-// is verified against it (unless InsecureSkipVerify). cfg is cloned for
+// is verified against it (unless InsecureSkipVerify). A unix socket's path
+// names no host: give ServerName. cfg is cloned for
 // this dial only when ServerName has to be set; otherwise it is shared,
 // as crypto/tls shares it between its connections, and must not be
 // changed afterwards. A ClientSessionCache makes later dials resume: its

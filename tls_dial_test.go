@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -454,5 +455,25 @@ func TestDialTLSServerSpeaksAndCloses(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDialTLSOverUnixSocket: a unix socket has no host to name the
+// server, so ServerName is the caller's to give.
+func TestDialTLSOverUnixSocket(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tls.sock")
+	startEngine(t, echoHandler{}, "unix://"+path, WithLoops(1), WithTLS(tlsServerConfig(t)), WithLogger(tbQuietLogger()))
+	cl := startTLSClient(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cn, err := cl.s.eng.DialTLS(ctx, "unix", path, tlsClientConfig(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbRecv(t, cl.opened, 5*time.Second, "OnOpen")
+	cl.echo(t, cn, []byte("over a unix socket"))
+	_, pool := tlsTestCerts()
+	if _, err := cl.s.eng.DialTLS(ctx, "unix", path, &tls.Config{RootCAs: pool}); err == nil {
+		t.Error("a unix dial without ServerName verified the server")
 	}
 }
