@@ -21,7 +21,8 @@
 // (see graceful.go). With -tls-cert FILE -tls-key FILE, or
 // -tls-self-signed (a certificate for 127.0.0.1, ::1 and localhost made at
 // startup, its SHA-256 fingerprint printed), stream connections are TLS
-// (evloop.WithTLS); datagrams stay plain.
+// (evloop.WithTLS); datagrams stay plain. A -graceful restart loads the
+// files again, or makes a new self-signed certificate.
 // SIGINT or SIGTERM stops it gracefully; a second signal kills it.
 package main
 
