@@ -38,7 +38,7 @@ const (
 	flagFailed                          // a write failed: l.errs[c] says why
 	flagAboveHigh                       // output passed the high watermark, not yet back to low
 	flagDetached                        // not in the poller: hung up while paused (loop.OnEvent)
-	flagTLS                             // served with WithTLS: the loop's tlsConns holds its state
+	flagTLS                             // served with WithTLS or dialed with DialTLS: the loop's tlsConns holds its state
 )
 
 // failure returns the error c failed with, if any.

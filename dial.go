@@ -4,6 +4,7 @@ package evloop
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -42,7 +43,9 @@ import (
 //   - ErrEngineStopped: the engine stopped first;
 //   - a *net.DNSError: a host name could not be resolved;
 //   - a *os.SyscallError naming socket or epoll_ctl: out of descriptors
-//     (EMFILE) or memory.
+//     (EMFILE) or memory;
+//   - for DialTLS, the handshake's error (crypto/tls's, which errors.As
+//     reaches, wrapped), after the connect succeeded.
 //
 // With several addresses for a host name each is tried in turn, and err
 // is the last one's. Like any callback it must not block. It may use the
@@ -78,6 +81,10 @@ type dialResult struct {
 // the engine's own: inside a loop's callbacks, OnBoot or OnShutdown it
 // returns ErrOnLoop at once (use Loop.Dial there). Pool jobs may call it.
 func (eng Engine) Dial(ctx context.Context, network, address string) (Conn, error) {
+	return eng.dial(ctx, network, address, nil)
+}
+
+func (eng Engine) dial(ctx context.Context, network, address string, cfg *tls.Config) (Conn, error) {
 	e := eng.e
 	if e == nil {
 		return nil, dialError(network, nil, ErrEngineStopped)
@@ -96,7 +103,7 @@ func (eng Engine) Dial(ctx context.Context, network, address string) (Conn, erro
 		return nil, dialError(network, nil, ctxCause(ctx, err))
 	}
 	d := newDialing(network, address)
-	d.addrs = addrs
+	d.addrs, d.tls = addrs, cfg
 	d.result = make(chan dialResult, 1) // the loop never waits for the caller
 	if dl, ok := ctx.Deadline(); ok {
 		d.deadline = e.clockOf(dl)
@@ -140,6 +147,10 @@ func (eng Engine) Dial(ctx context.Context, network, address string) (Conn, erro
 // host name's resolution ends, cb runs on the resolving goroutine with
 // ErrEngineStopped.
 func (lp Loop) Dial(network, address string, timeout time.Duration, ctx any, cb DialCallback) error {
+	return lp.dial(network, address, nil, timeout, ctx, cb)
+}
+
+func (lp Loop) dial(network, address string, cfg *tls.Config, timeout time.Duration, ctx any, cb DialCallback) error {
 	l := lp.l
 	if l == nil || l.eng.stopped.Load() {
 		return dialError(network, nil, ErrEngineStopped)
@@ -152,7 +163,7 @@ func (lp Loop) Dial(network, address string, timeout time.Duration, ctx any, cb 
 		return dialError(network, nil, err)
 	}
 	d := newDialing(network, address)
-	d.addrs, d.ctx, d.cb = addrs, ctx, cb
+	d.addrs, d.ctx, d.cb, d.tls = addrs, ctx, cb, cfg
 	if now := l.eng.clock(); timeout > 0 && now+int64(timeout) > now {
 		d.deadline = now + int64(timeout) // a timeout too long to add is none
 	}

@@ -3,6 +3,7 @@
 package evloop
 
 import (
+	"crypto/tls"
 	"net"
 
 	"golang.org/x/sys/unix"
@@ -34,6 +35,12 @@ type dialing struct {
 	ctx    any             // the connection's Context before OnOpen
 	cb     DialCallback    // Loop.Dial
 	result chan dialResult // Engine.Dial, Enroll: the blocked caller
+
+	// tls, for DialTLS, is the client's configuration (ServerName set):
+	// once connected, the dial goes on with the handshake, and handshake
+	// is true until it ends.
+	tls       *tls.Config
+	handshake bool
 
 	enroll bool // fd is an enrolled connection: serve it, never close it
 	fd     int
@@ -155,6 +162,11 @@ func (l *loop) cancelDial(d *dialing, err error) {
 	if d.done {
 		return
 	}
+	if d.handshake {
+		d.err = err
+		l.closeConn(d.c, err) // reported as the handshake's failure
+		return
+	}
 	if d.c != nil {
 		l.dropAttempt(d)
 	}
@@ -219,6 +231,10 @@ func (l *loop) dialOpen(d *dialing) {
 	c.state = connOpen
 	c.ctx = d.ctx
 	l.eng.prepare(fd, d.network)
+	if d.tls != nil {
+		l.tlsDial(c, d) // OnOpen, counted and reported once the handshake succeeds
+		return
+	}
 	if d.enroll {
 		l.eng.enrolled.Add(1)
 	} else {

@@ -221,6 +221,20 @@
 // output; a peer that closes without one (a FIN an attacker could have
 // sent) makes OnClose get ErrTLSTruncated.
 //
+// Engine.DialTLS and Loop.DialTLS dial as a TLS client, with tls.Client's
+// semantics: ServerName defaults to the host dialed, the server's
+// certificate is verified, ALPN and a ClientSessionCache work as under
+// std net (the cache's Put for a TLS 1.3 ticket runs on the loop, so it
+// must not block). The handshake runs as a server's does, bounded by the
+// dial's timeout or WithTLSHandshakeTimeout, and OnOpen, then the dial's
+// result, come once it has succeeded; a failed handshake is the dial's
+// error (errors.As reaches crypto/tls's or x509's), and no handler runs:
+//
+//	c, err := eng.DialTLS(ctx, "tcp", "example.com:443", &tls.Config{
+//		NextProtos:         []string{"http/1.1"},
+//		ClientSessionCache: tls.NewLRUClientSessionCache(0),
+//	})
+//
 // # Datagrams
 //
 // A "udp://host:port" address (also udp4, udp6) in Run or RunAddrs, beside

@@ -196,15 +196,16 @@ type Stats struct {
 	Stalls uint64
 	// Loops are the loops' own counters, by index.
 	Loops []LoopStats
-	// Dialed counts connections opened by Engine.Dial and Loop.Dial.
+	// Dialed counts connections opened by Engine.Dial and Loop.Dial, and
+	// by their DialTLS once the handshake has succeeded.
 	Dialed uint64
 	// DialFailures counts dials that reported an error instead.
 	DialFailures uint64
 	// Enrolled counts connections opened by Engine.Enroll and EnrollFD.
 	Enrolled uint64
-	// TLSHandshakes counts TLS handshakes that succeeded (WithTLS), and
-	// TLSHandshakeFailures those that failed, timed out or were cut short
-	// by the peer or by Stop.
+	// TLSHandshakes counts TLS handshakes that succeeded (WithTLS,
+	// DialTLS), and TLSHandshakeFailures those that failed, timed out or
+	// were cut short by the peer or by Stop.
 	TLSHandshakes, TLSHandshakeFailures uint64
 }
 

@@ -480,8 +480,11 @@ func (l *loop) closeNow(c *conn, err error) {
 	}
 	l.cancelTimers(c)
 	var action Action
+	var failedDial *tlsState // a DialTLS's, reported once the fd is closed
 	if c.flags&flagTLS == 0 || l.tlsOpened(c, err) {
 		action = l.onClose(c, err)
+	} else if ts := l.tlsConns[c]; ts != nil && ts.dial != nil {
+		failedDial = ts
 	}
 	if c.flags&flagTLS != 0 {
 		l.tlsRelease(c)
@@ -490,6 +493,9 @@ func (l *loop) closeNow(c *conn, err error) {
 	c.outbound.Release()
 	_ = l.poller.Del(int(c.fd))
 	_ = socket.Close(int(c.fd))
+	if failedDial != nil {
+		l.tlsDialFailed(failedDial, err)
+	}
 	if action == Shutdown {
 		l.eng.requestStop(nil, nil)
 	}
@@ -497,7 +503,7 @@ func (l *loop) closeNow(c *conn, err error) {
 
 // closeAll closes every connection now, flushed or not: the stop's drain
 // phase has already given pending output its chance. Dials in progress
-// fail with ErrEngineStopped. A connection that
+// fail with ErrEngineStopped, DialTLS's in their handshake too. A connection that
 // still has output to send, pending or queued by async writes (lingering
 // ones included), is reset and gets ErrStopTimeout: the peer must not take
 // a cut stream for a complete one.
@@ -511,6 +517,9 @@ func (l *loop) closeAll() {
 			l.dropAttempt(d)
 			l.dialFailed(d, ErrEngineStopped)
 			continue
+		}
+		if ts := l.tlsConns[c]; ts != nil && ts.dial != nil {
+			ts.dial.err = ErrEngineStopped // in its handshake
 		}
 		err := c.failure()
 		if err == nil && (!c.outbound.IsEmpty() || c.asyncQueued.Load() != 0) {

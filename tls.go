@@ -38,7 +38,7 @@ const (
 // nil: plain text). cfg must give a certificate (Certificates,
 // GetCertificate or GetConfigForClient); it is cloned at Run, so later
 // changes to it have no effect. Connections the engine dials or enrolls
-// stay plain.
+// stay plain; Engine.DialTLS and Loop.DialTLS dial as TLS clients.
 //
 // It applies to the whole engine rather than to addresses marked with a
 // scheme of their own (a "tls://" address): addresses are also how dials
@@ -74,7 +74,8 @@ func WithTLS(cfg *tls.Config) Option { return func(o *options) { o.tls = cfg } }
 
 // WithTLSHandshakeTimeout bounds each TLS handshake (default
 // DefaultTLSHandshakeTimeout; must be positive). It runs from accept, so a
-// client that connects and never sends is closed too. Like net/http's
+// client that connects and never sends is closed too; for DialTLS, from
+// the connect, when the dial itself has no timeout. Like net/http's
 // client Transport, and unlike its servers, which leave slow handshakes
 // unbounded.
 func WithTLSHandshakeTimeout(d time.Duration) Option {
@@ -83,7 +84,7 @@ func WithTLSHandshakeTimeout(d time.Duration) Option {
 
 // WithTLSHandshakeLimit caps how many TLS handshakes run at once (default
 // DefaultTLSHandshakeLimit; must be positive): each takes a goroutine from
-// its first bytes to its end. A connection whose first bytes arrive while
+// its first bytes (a DialTLS client's: from the connect) to its end. A connection whose first bytes arrive while
 // the engine is at the limit waits in line, holding no goroutine, until a
 // handshake ends; its handshake timeout keeps running, so a flood of
 // handshakes costs at most the limit in goroutines and each waiting
@@ -113,14 +114,15 @@ func (o *options) normalizeTLS() error {
 type tlsState struct {
 	tc     *tls.Conn
 	tr     tlsTransport
-	open   bool  // the handshake succeeded: OnOpen ran
-	busy   bool  // its handshake has a goroutine, or waits in line for one
-	hsErr  error // why the handshake failed, for the log
-	closed bool  // close_notify sent
+	open   bool     // the handshake succeeded: OnOpen ran
+	busy   bool     // its handshake has a goroutine, or waits in line for one
+	hsErr  error    // why the handshake failed, for the log
+	closed bool     // close_notify sent
+	dial   *dialing // DialTLS: the dial to report when the handshake ends
 }
 
-// ConnectionState returns the TLS state of a connection served with WithTLS,
-// and true, from OnOpen on (OnClose included); the zero value and false on
+// ConnectionState returns the TLS state of a connection served with WithTLS
+// or dialed with DialTLS, and true, from OnOpen on (OnClose included); the zero value and false on
 // a plain connection. Loop only.
 func (c *conn) ConnectionState() (tls.ConnectionState, bool) {
 	c.loopOnly("ConnectionState")

@@ -144,8 +144,14 @@ func (l *loop) tlsHandshakeDone(c *conn, ts *tlsState, err error) {
 		c.setPaused(pauseHandshake, false)
 	}
 	l.eng.tlsHandshakes.Add(1)
+	if ts.dial != nil {
+		l.eng.dialed.Add(1)
+	}
 	c.timeState().readDL.Store(0)
 	l.start(c)
+	if ts.dial != nil {
+		l.tlsDialOpened(c, ts)
+	}
 	if c.state == connOpen && c.flags&flagFailed == 0 {
 		// Drained once: whatever the handshake goroutine left behind is
 		// decrypted, however crypto/tls holds it.

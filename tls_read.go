@@ -109,8 +109,20 @@ func (l *loop) tlsPump(c *conn, ts *tlsState, drain bool) (int, error) {
 // stops reading): a FIN that gets here was not announced, and data the
 // peer meant to send may be missing, which OnClose learns as
 // ErrTLSTruncated. A FIN during the handshake closes the connection
-// without OnClose.
+// without OnClose; a dial's handshake gets the chance to say why first.
 func (l *loop) tlsEOF(c *conn, ts *tlsState) {
+	if !ts.open && ts.dial != nil && ts.busy {
+		// A client's handshake: the server may have sent an alert saying
+		// why before its FIN, or the handshake may have failed on its own
+		// and the server answered its alert. The handshake goroutine
+		// reads to the end and reports that error, which the dial
+		// returns; meanwhile the connection stops reading. Should the
+		// handshake succeed, the hand-off resumes reading, and this FIN
+		// is read again, now after the handshake.
+		ts.tr.finish()
+		c.setPaused(pauseHandshake, true)
+		return
+	}
 	if !ts.open {
 		ts.hsErr = io.ErrUnexpectedEOF
 		l.closeConn(c, nil)

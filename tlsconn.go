@@ -3,6 +3,7 @@
 package evloop
 
 import (
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -52,7 +53,8 @@ type tlsTransport struct {
 	spare  []byte // loop only: the last out, for the next batch
 	queued bool   // a taskTLSFlush is on its way
 	closed bool
-	ready  chan struct{} // one token: in grew or closed
+	eof    bool          // the peer's FIN came after in
+	ready  chan struct{} // one token: in grew, eof or closed
 }
 
 // errWouldBlock is what the transport's Read returns when the loop has no
@@ -81,13 +83,16 @@ func (t *tlsTransport) Read(p []byte) (int, error) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for len(t.in) == 0 && !t.closed {
+	for len(t.in) == 0 && !t.closed && !t.eof {
 		t.mu.Unlock()
 		<-t.ready
 		t.mu.Lock()
 	}
-	if t.closed {
+	switch {
+	case t.closed:
 		return 0, net.ErrClosed
+	case len(t.in) == 0:
+		return 0, io.EOF
 	}
 	return t.take(p), nil
 }
@@ -168,6 +173,15 @@ func (t *tlsTransport) takeOut() []byte {
 	t.queued = false
 	t.mu.Unlock()
 	return out
+}
+
+// finish tells the handshake goroutine that nothing follows what it has
+// been given: its Read returns io.EOF once that is read. Loop only.
+func (t *tlsTransport) finish() {
+	t.mu.Lock()
+	t.eof = true
+	t.mu.Unlock()
+	t.signal()
 }
 
 // shut ends the transport: a Read waiting for bytes returns net.ErrClosed.

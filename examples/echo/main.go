@@ -7,6 +7,8 @@
 //	go run ./examples/echo -idle-timeout 30s
 //	go run ./examples/echo -addr udp://127.0.0.1:9000
 //	go run ./examples/echo -graceful & kill -HUP $!
+//	go run ./examples/echo -tls-self-signed
+//	openssl s_client -connect 127.0.0.1:9000 -quiet
 //
 // With -blocking, the echo is done by the engine's goroutine pool, the way a
 // handler runs work that blocks (a database call, a file read) without
@@ -16,7 +18,11 @@
 // datagram (nc -u 127.0.0.1 9000 talks to it). With -graceful, SIGHUP
 // restarts the server without refusing or cutting a connection: it hands
 // its listening sockets to a new process of the same binary and drains
-// (see graceful.go).
+// (see graceful.go). With -tls-cert FILE -tls-key FILE, or
+// -tls-self-signed (a certificate for 127.0.0.1, ::1 and localhost made at
+// startup, its SHA-256 fingerprint printed), stream connections are TLS
+// (evloop.WithTLS); datagrams stay plain. A -graceful restart loads the
+// files again, or makes a new self-signed certificate.
 // SIGINT or SIGTERM stops it gracefully; a second signal kills it.
 package main
 
@@ -47,6 +53,7 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 	fs.DurationVar(&cfg.idleTimeout, "idle-timeout", 0, "close a connection that has neither received nor sent a byte for this long (0: never)")
 	fs.BoolVar(&cfg.graceful, "graceful", false, "on SIGHUP, restart without dropping a connection: hand the listeners to a new process, drain, exit")
 	fs.DurationVar(&cfg.drainTimeout, "drain-timeout", 30*time.Second, "with -graceful, how long the old process waits for its clients to finish")
+	cfg.tls.Register(fs)
 	fs.IntVar(&cfg.inherit, "inherit", 0, "serve the N listening sockets a predecessor passed as descriptors 3... (set by -graceful's restart)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -61,6 +68,8 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 		err = fmt.Errorf("-drain-timeout %v: must be positive", cfg.drainTimeout)
 	case cfg.inherit < 0:
 		err = fmt.Errorf("-inherit %d: must not be negative", cfg.inherit)
+	default:
+		err = cfg.tls.Check()
 	}
 	if err != nil {
 		fmt.Fprintln(output, err)

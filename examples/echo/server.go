@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/evloop/evloop"
+	"github.com/evloop/evloop/examples/internal/cli"
 )
 
 // stopTimeout bounds a graceful stop: how long connections may take to
@@ -30,6 +31,8 @@ type config struct {
 	drainTimeout time.Duration
 	inherit      int
 	args         []string
+	// tls, when set, serves the stream listeners with TLS.
+	tls cli.TLSFlags
 }
 
 func (cfg config) options() []evloop.Option {
@@ -61,6 +64,13 @@ func (cfg config) options() []evloop.Option {
 func serve(ctx context.Context, cfg config, ready func(net.Addr)) error {
 	h := &echoHandler{blocking: cfg.blocking, ready: ready, booted: make(chan evloop.Engine, 1)}
 	addrs, opts := []string{cfg.addr}, cfg.options()
+	tlsCfg, err := cfg.tls.Config(os.Stdout)
+	if err != nil {
+		return err
+	}
+	if tlsCfg != nil {
+		opts = append(opts, evloop.WithTLS(tlsCfg))
+	}
 	if cfg.inherit > 0 {
 		// A restart's successor serves its predecessor's sockets only.
 		files, readyPipe := inherited(cfg.inherit)

@@ -32,6 +32,14 @@
 //	wrk -t1 -c50 -d10s -s examples/http/testdata/pipeline.lua http://127.0.0.1:9000/ -- 16
 //	go run ./examples/http -stats-addr 127.0.0.1:9001 & curl -s http://127.0.0.1:9001/debug/vars
 //
+// With -tls-cert FILE -tls-key FILE, or -tls-self-signed (a certificate for
+// 127.0.0.1, ::1 and localhost made at startup, its SHA-256 fingerprint
+// printed), it serves HTTPS (evloop.WithTLS, ALPN http/1.1):
+//
+//	go run ./examples/http -tls-self-signed
+//	curl --insecure https://127.0.0.1:9000/
+//	wrk -t1 -c50 -d10s https://127.0.0.1:9000/
+//
 // SIGINT or SIGTERM stops it gracefully; a second signal kills it.
 package main
 
@@ -71,6 +79,7 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 		"close a connection that has neither received nor sent a byte for this long (0: never)")
 	fs.StringVar(&cfg.statsAddr, "stats-addr", "",
 		"serve the engine's statistics as JSON at http://ADDR/debug/vars (host:port; empty: off)")
+	cfg.tls.Register(fs)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -82,6 +91,8 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 		err = fmt.Errorf("-read-header-timeout %v: must not be negative", cfg.readHeaderTimeout)
 	case cfg.idleTimeout < 0:
 		err = fmt.Errorf("-idle-timeout %v: must not be negative", cfg.idleTimeout)
+	default:
+		err = cfg.tls.Check()
 	}
 	if err != nil {
 		fmt.Fprintln(output, err)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"time"
 
 	"github.com/evloop/evloop"
+	"github.com/evloop/evloop/examples/internal/cli"
 )
 
 // stopTimeout bounds a graceful stop: how long connections may take to
@@ -30,6 +32,8 @@ type config struct {
 	// statsAddr, when set, is where /debug/vars serves the engine's
 	// statistics (stats.go).
 	statsAddr string
+	// tls, when set, serves HTTPS.
+	tls cli.TLSFlags
 }
 
 // serve runs the HTTP server until ctx is done, then stops it gracefully
@@ -58,7 +62,12 @@ func serveStats(ctx context.Context, cfg config, ready, statsReady func(net.Addr
 		h.booted = publishStats
 		defer func() { err = errors.Join(err, stats.stop()) }()
 	}
+	tlsCfg, err := cfg.tls.Config(os.Stdout, "http/1.1")
+	if err != nil {
+		return err
+	}
 	return evloop.RunContext(ctx, h, cfg.addr,
+		evloop.WithTLS(tlsCfg), // nil: plain text
 		evloop.WithLoops(cfg.loops),
 		evloop.WithReusePort(cfg.reusePort),
 		evloop.WithStopTimeout(stopTimeout),
