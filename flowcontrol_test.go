@@ -306,37 +306,53 @@ func TestFlowSlowReaderEcho(t *testing.T) {
 	heap := fcSampleHeap()
 	defer heap.finish()
 	start := time.Now()
-	w := fcStartWriter(nc, math.MaxInt, start.Add(phase))
+	// Filling the socket buffers both ways (tens of MiB once the kernel has
+	// grown them) takes longer on a loaded machine: the writer may run up
+	// to 8 s more before the server must have stopped reading.
+	limit := start.Add(phase + 8*time.Second)
+	w := fcStartWriter(nc, math.MaxInt, limit)
 
-	// Sample the loop's view every 100 ms; measure CPU from the moment the
-	// writer is blocked (the socket buffers full) to the end of the phase.
+	// Sample the loop's view every 100 ms. The client is blocked once its
+	// count has not moved for 400 ms (and a third of the phase has passed);
+	// from then on, for two thirds of the phase, measure the CPU and check
+	// that it stays blocked.
 	var (
-		outMax, inMax, samples int
-		cpu0                   time.Duration
-		wall0                  time.Time
-		sentMid                int64 = -1
+		outMax, inMax, samples, still int
+		cpu0                          time.Duration
+		wall0, end                    time.Time
+		sentMid, last                 int64 = -1, -1
 	)
-	settle := phase / 3
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
-	for ; time.Since(start) < phase-100*time.Millisecond; <-tick.C {
+	for ; wall0.IsZero() || time.Now().Before(end); <-tick.C {
+		if wall0.IsZero() && time.Now().After(limit.Add(-time.Second)) {
+			t.Fatalf("the client was still writing after %v (%d bytes): the server did not stop reading", time.Since(start), w.sent.Load())
+		}
 		out, in, err := fcLoopBuffers(c, 5*time.Second)
 		if err != nil {
 			t.Fatalf("after %v: %v (the connection closed while the client was only slow)", time.Since(start), err)
 		}
 		outMax, inMax, samples = max(outMax, out), max(inMax, in), samples+1
-		if wall0.IsZero() && time.Since(start) >= settle {
-			cpu0, wall0, sentMid = itCPUTime(t), time.Now(), w.sent.Load()
+		if !wall0.IsZero() {
+			continue
+		}
+		if n := w.sent.Load(); n != last {
+			last, still = n, 0
+		} else if still++; still >= 4 && time.Since(start) >= phase/3 {
+			cpu0, wall0, sentMid = itCPUTime(t), time.Now(), n
+			end = wall0.Add(phase * 2 / 3)
 		}
 	}
 	cpu, wall := itCPUTime(t)-cpu0, time.Since(wall0)
 	sentEnd := w.sent.Load()
+	_ = nc.SetWriteDeadline(time.Now()) // ends the writer
 	if err := w.wait(10 * time.Second); err != nil {
 		t.Fatal(err)
 	}
 	sent := int(w.sent.Load())
 	peakHeap := heap.finish()
-	t.Logf("client wrote %d bytes (%.1f MiB) in %v without reading", sent, float64(sent)/(1<<20), phase)
+	t.Logf("client wrote %d bytes (%.1f MiB) in %v without reading; blocked from %v on", sent, float64(sent)/(1<<20),
+		time.Since(start).Round(time.Millisecond), wall0.Sub(start).Round(time.Millisecond))
 	t.Logf("server: peak heap growth %.2f MiB; OutboundBuffered peak %d (after-write peak %d), InboundBuffered peak %d (after-write peak %d), %d loop samples",
 		float64(peakHeap)/(1<<20), outMax, h.outPeak.Load(), inMax, h.inPeak.Load(), samples)
 	t.Logf("process CPU while paused: %v in %v (%.1f%%)", cpu, wall.Round(time.Millisecond), 100*cpu.Seconds()/wall.Seconds())
@@ -356,7 +372,7 @@ func TestFlowSlowReaderEcho(t *testing.T) {
 		t.Errorf("server heap grew by %.1f MiB while the client did not read, want a few MiB at most", float64(peakHeap)/(1<<20))
 	}
 	if sentMid != sentEnd {
-		t.Errorf("client kept writing while the server should be paused: %d bytes at %v, %d at the end", sentMid, settle, sentEnd)
+		t.Errorf("client kept writing while the server should be paused: %d bytes at %v, %d at the end", sentMid, wall0.Sub(start), sentEnd)
 	}
 	if cpu > wall/4 {
 		t.Errorf("process used %v CPU in %v while the connection was paused, want near 0: a loop spins", cpu, wall)
