@@ -236,8 +236,17 @@ func TestChurnLeaks(t *testing.T) {
 		t.Errorf("after the churn: OnOpen %d, OnClose %d, Stats().Accepted %d, CountConnections() %d; want all equal and 0 open",
 			h.opens.Load(), h.closes.Load(), accepted, s.eng.CountConnections())
 	}
-	if accepted != uint64(cycles) {
-		t.Errorf("Stats().Accepted = %d after %d connects", accepted, cycles)
+	// A connection reset right after connecting can die in the kernel
+	// before anyone accepts it: when the accept queue overflows on a loaded
+	// machine, the handshake's last ACK is dropped and the RST then removes
+	// the half-open connection (seen once in CI: 1999 of 2000). Only those
+	// may be missing; every other connect must be accepted.
+	resets := uint64(modes[ftResetAfterByte].Load() + modes[ftResetAtOnce].Load())
+	if accepted > uint64(cycles) || accepted+resets < uint64(cycles) {
+		t.Errorf("Stats().Accepted = %d after %d connects (%d of them reset at once), want %d, or at most %d fewer",
+			accepted, cycles, resets, cycles, resets)
+	} else if accepted != uint64(cycles) {
+		t.Logf("%d reset connections never reached accept", uint64(cycles)-accepted)
 	}
 	t.Logf("OnClose with an error (resets): %d", h.closeErrs.Load())
 	ftAwaitBaseline(t, "after the churn", running)
