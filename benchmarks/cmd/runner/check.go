@@ -81,16 +81,22 @@ func checkRESP(c net.Conn) error {
 	}()
 	got := make([]byte, len(want))
 	n, rerr := io.ReadFull(c, got)
-	if err := <-errc; err != nil {
-		return fmt.Errorf("resp: write: %w", err)
-	}
+	werr := <-errc
+	// A wrong reply is reported before a failed write: a server that
+	// answers wrongly and hangs up resets the rest of the commands.
 	if i := firstDifference(got[:n], want); i >= 0 {
 		why := ""
 		if rerr != nil {
 			why = fmt.Sprintf(" (read: %v)", rerr)
 		}
+		if werr != nil {
+			why += fmt.Sprintf(" (write: %v)", werr)
+		}
 		return fmt.Errorf("resp: SET, GET, GET of a missing key, SET and GET of 1 MiB: the replies differ at byte %d of %d%s: got %q, want %q",
 			i, len(want), why, clipped(got[max(i-20, 0):n]), clipped(want[max(i-20, 0):]))
+	}
+	if werr != nil {
+		return fmt.Errorf("resp: write: %w", werr)
 	}
 	return nil
 }
