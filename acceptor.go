@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/evloop/evloop/internal/queue"
 	"github.com/evloop/evloop/internal/socket"
 	"github.com/evloop/evloop/poller"
@@ -92,11 +90,11 @@ func (ln *listener) acceptReady(p readiness, e *engine, to handoffer) {
 		fd, peer, err := socket.Accept(ln.fd)
 		switch err {
 		case nil:
-		case unix.EAGAIN:
+		case socket.EAGAIN:
 			return
-		case unix.EINTR, unix.ECONNABORTED, unix.EPROTO:
+		case socket.EINTR, socket.ECONNABORTED, socket.EPROTO:
 			continue // that connection is gone; the next may be fine
-		case unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM:
+		case socket.EMFILE, socket.ENFILE, socket.ENOBUFS, socket.ENOMEM:
 			ln.pause(p, e, err)
 			return
 		default:

@@ -5,8 +5,6 @@ package evloop
 import (
 	"os"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/evloop/evloop/internal/socket"
 	"github.com/evloop/evloop/poller"
 )
@@ -196,13 +194,4 @@ func (l *loop) deliverWritable() {
 // socketError returns the pending error of a socket that reported an error
 // or hang-up while it was not being read or flushed, so it can be closed
 // with it: waiting on a level-triggered hang-up would spin.
-func socketError(fd int) error {
-	errno, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
-	if err != nil {
-		return os.NewSyscallError("getsockopt", err)
-	}
-	if errno != 0 {
-		return os.NewSyscallError("read", unix.Errno(errno))
-	}
-	return nil
-}
+func socketError(fd int) error { return socket.PendingError(fd) }

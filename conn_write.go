@@ -6,8 +6,6 @@ import (
 	"errors"
 	"os"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/evloop/evloop/internal/socket"
 )
 
@@ -164,9 +162,9 @@ func (c *conn) writeOnce(p []byte) (int, error) {
 				st.blocked++
 			}
 			return n, nil
-		case err == unix.EINTR:
+		case err == socket.EINTR:
 			continue
-		case err == unix.EAGAIN:
+		case err == socket.EAGAIN:
 			st.blocked++
 			return 0, nil
 		default:
@@ -196,9 +194,9 @@ func (c *conn) writevOnce(bufs [][]byte, off int) (n, offered int, err error) {
 				st.blocked++
 			}
 			return n, offered, nil
-		case err == unix.EINTR:
+		case err == socket.EINTR:
 			continue
-		case err == unix.EAGAIN:
+		case err == socket.EAGAIN:
 			st.blocked++
 			return 0, offered, nil
 		default:
@@ -244,7 +242,7 @@ func (c *conn) fail(err error) {
 	if c.flags&flagFailed != 0 || c.state == connClosed {
 		return
 	}
-	if errors.Is(err, unix.EPIPE) || errors.Is(err, unix.ECONNRESET) {
+	if errors.Is(err, socket.EPIPE) || errors.Is(err, socket.ECONNRESET) {
 		// The peer is gone; nothing pending can be delivered.
 		c.outbound.Reset()
 	}

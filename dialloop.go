@@ -6,8 +6,6 @@ import (
 	"crypto/tls"
 	"net"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/evloop/evloop/internal/socket"
 	"github.com/evloop/evloop/poller"
 )
@@ -73,18 +71,14 @@ func (l *loop) dialNext(d *dialing) {
 			return
 		}
 		d.next++
-		sa, err := socket.NetAddrToSockaddr(d.addrs[d.next-1])
-		fd := -1
-		if err == nil {
-			fd, err = socket.Connect(sa)
-		}
+		fd, err := socket.ConnectAddr(d.addrs[d.next-1])
 		switch {
 		case err == nil: // connected at once
 			if err = l.watchDial(d, fd, poller.Readable); err == nil {
 				l.dialOpen(d)
 				return
 			}
-		case err == unix.EINPROGRESS:
+		case err == socket.EINPROGRESS:
 			if err = l.watchDial(d, fd, poller.Writable); err == nil {
 				if when := d.attemptDeadline(l.eng.clock()); when != 0 {
 					l.timers.set(&d.entry, when)

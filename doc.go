@@ -258,7 +258,7 @@
 // ErrClosed. A Write that cannot become a datagram sends nothing and
 // returns an error, counted in Stats.DatagramsDropped: ErrOutboundFull
 // when the socket's queue is at WithOutboundLimit, and an error matching
-// unix.EMSGSIZE above 65,527 bytes. To reply later, take DatagramPeerOf(c) inside the callback:
+// EMSGSIZE above 65,527 bytes. To reply later, take DatagramPeerOf(c) inside the callback:
 // that small value names the peer and its socket, and its AsyncWrite
 // sends a datagram to the peer from any goroutine. Context and SetContext
 // hold a value for the current datagram only. PauseReading and

@@ -7,8 +7,6 @@ import (
 	"net"
 	"syscall"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/evloop/evloop/internal/socket"
 )
 
@@ -104,19 +102,14 @@ func streamSocket(fd int) (network string, peer net.Addr, err error) {
 	switch {
 	case err != nil:
 		return "", nil, fmt.Errorf("%w: descriptor %d: %w", ErrBadSocket, fd, err)
-	case in.Type == unix.SOCK_DGRAM:
+	case in.Datagram():
 		return "", nil, fmt.Errorf("%w: descriptor %d is a datagram socket", ErrBadSocket, fd)
-	case in.Type != unix.SOCK_STREAM:
+	case !in.Stream():
 		return "", nil, fmt.Errorf("%w: descriptor %d is not a stream socket (type %d)", ErrBadSocket, fd, in.Type)
 	case in.Listening:
 		return "", nil, fmt.Errorf("%w: descriptor %d is a listening socket", ErrBadSocket, fd)
 	}
-	switch {
-	case in.Domain == unix.AF_UNIX:
-		network = "unix"
-	case (in.Domain == unix.AF_INET || in.Domain == unix.AF_INET6) && in.Protocol == unix.IPPROTO_TCP:
-		network = "tcp"
-	default:
+	if network = in.Network(); network == "" {
 		return "", nil, fmt.Errorf("%w: descriptor %d is neither TCP nor unix (family %d, protocol %d)",
 			ErrBadSocket, fd, in.Domain, in.Protocol)
 	}

@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/evloop/evloop/internal/queue"
 	"github.com/evloop/evloop/internal/socket"
 	"github.com/evloop/evloop/poller"
@@ -53,16 +51,16 @@ type loop struct {
 	// through failed or due, so a nested call leaves them to it.
 	closingFailed      bool
 	deliveringWritable bool
-	errs               map[*conn]error     // why each failed connection failed
-	dials              map[*conn]*dialing  // connects in progress, by their conn
-	due                []*conn             // connections owed an OnWritable
-	lns                []*listener         // this loop's own listeners (reuseport mode)
-	udps               []*udpSock          // this loop's datagram sockets
-	dgram              *dgramBuf           // their receive slots and syscall arguments
-	dirty              []*udpSock          // datagram sockets with replies queued outside a batch
-	shortBatch         bool                // a recvmmsg drained its socket: yield before the next poll (pace)
-	tlsConns           map[*conn]*tlsState // WithTLS: the state of each TLS connection
-	tlsBuf             []byte              // WithTLS: plaintext decrypted from the read buffer
+	errs               map[*conn]error       // why each failed connection failed
+	dials              map[*conn]*dialing    // connects in progress, by their conn
+	due                []*conn               // connections owed an OnWritable
+	lns                []*listener           // this loop's own listeners (reuseport mode)
+	udps               []*udpSock            // this loop's datagram sockets
+	dgram              *socket.DatagramBatch // their receive slots and syscall arguments
+	dirty              []*udpSock            // datagram sockets with replies queued outside a batch
+	shortBatch         bool                  // a recvmmsg drained its socket: yield before the next poll (pace)
+	tlsConns           map[*conn]*tlsState   // WithTLS: the state of each TLS connection
+	tlsBuf             []byte                // WithTLS: plaintext decrypted from the read buffer
 
 	timers timerHeap // deadlines, timers, back-offs, the tick
 	now    int64     // the engine's clock, read once per iteration (tock)
@@ -253,7 +251,7 @@ func (l *loop) read(c *conn) {
 	n, err := socket.Read(int(c.fd), l.buf)
 	l.st.reads++
 	switch {
-	case err == unix.EINTR || err == unix.EAGAIN:
+	case err == socket.EINTR || err == socket.EAGAIN:
 		return
 	case err != nil:
 		l.closeConn(c, os.NewSyscallError("read", err))

@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/evloop/evloop/internal/socket"
 )
 
@@ -129,7 +127,7 @@ func (e *engine) adopt(s any) (*listener, error) {
 	}
 	ls, err := socket.Adopt(fd)
 	if err != nil {
-		_ = unix.Close(fd)
+		_ = socket.Close(fd)
 		return nil, listenError("", fmt.Errorf("%w: %s: %w", ErrUnsupportedNetwork, name, err))
 	}
 	return e.track(ls), nil
@@ -256,7 +254,7 @@ func SystemdListeners() ([]*os.File, error) {
 	files := make([]*os.File, n)
 	for i := range files {
 		fd := first + i
-		unix.CloseOnExec(fd)
+		socket.CloseOnExec(fd)
 		name := "systemd:" + strconv.Itoa(fd)
 		if i < len(names) && names[i] != "" {
 			name = names[i]

@@ -8,9 +8,6 @@ import (
 	"net/netip"
 	"os"
 	"sync/atomic"
-	"unsafe"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/evloop/evloop/internal/socket"
 	"github.com/evloop/evloop/poller"
@@ -42,7 +39,7 @@ const DefaultDatagramBatch = 32
 type udpSock struct {
 	ln     *listener // the socket; its address and network
 	fd     int
-	family int // AF_INET or AF_INET6: how destinations are written
+	family socket.Family // IPv4 or IPv6: how destinations are written
 	loop   *loop
 
 	view     dgramConn // the Conn OnTraffic sees, one datagram at a time
@@ -77,54 +74,13 @@ type dgramItem struct {
 // The errors a reply can be refused with before it is queued. They match
 // the errno with errors.Is, as the kernel would have refused it.
 var (
-	errMessageTooLong = os.NewSyscallError("sendmmsg", unix.EMSGSIZE)
-	errAddrFamily     = os.NewSyscallError("sendmmsg", unix.EAFNOSUPPORT)
+	errMessageTooLong = os.NewSyscallError("sendmmsg", socket.EMSGSIZE)
+	errAddrFamily     = os.NewSyscallError("sendmmsg", socket.EAFNOSUPPORT)
 )
 
 // maxRetainedQueue is the arena size a drained queue keeps; a larger one
 // goes back to the GC.
 const maxRetainedQueue = 1 << 20
-
-// dgramBuf is a loop's memory for datagrams: the receive slots and the
-// recvmmsg and sendmmsg arguments, made once when the loop gets its first
-// datagram socket. The headers point into the slots, iovecs and names, all
-// heap memory that stays in place.
-type dgramBuf struct {
-	slot   int
-	mem    []byte
-	hdrs   []socket.Mmsghdr
-	iovs   []unix.Iovec
-	names  []unix.RawSockaddrAny
-	shdrs  []socket.Mmsghdr
-	siovs  []unix.Iovec
-	snames []unix.RawSockaddrAny
-}
-
-func newDgramBuf(slot, batch int) *dgramBuf {
-	b := &dgramBuf{
-		slot:   slot,
-		mem:    make([]byte, slot*batch),
-		hdrs:   make([]socket.Mmsghdr, batch),
-		iovs:   make([]unix.Iovec, batch),
-		names:  make([]unix.RawSockaddrAny, batch),
-		shdrs:  make([]socket.Mmsghdr, batch),
-		siovs:  make([]unix.Iovec, batch),
-		snames: make([]unix.RawSockaddrAny, batch),
-	}
-	for i := range b.hdrs {
-		b.iovs[i].Base = &b.mem[i*slot]
-		b.iovs[i].SetLen(slot)
-		h := &b.hdrs[i].Hdr
-		h.Name = (*byte)(unsafe.Pointer(&b.names[i]))
-		h.Iov = &b.iovs[i]
-		h.SetIovlen(1)
-		s := &b.shdrs[i].Hdr
-		s.Name = (*byte)(unsafe.Pointer(&b.snames[i]))
-		s.Iov = &b.siovs[i]
-		s.SetIovlen(1)
-	}
-	return b
-}
 
 // listenDatagrams gives every loop its own SO_REUSEPORT socket on address.
 func (e *engine) listenDatagrams(network, address string) error {
@@ -137,10 +93,9 @@ func (e *engine) adoptDatagram(l *loop, ln *listener) error {
 	if err := e.bufferSizes(ln.fd); err != nil {
 		return listenError(network, &net.OpError{Op: "listen", Net: network, Addr: ln.addr, Err: err})
 	}
-	family, err := unix.GetsockoptInt(ln.fd, unix.SOL_SOCKET, unix.SO_DOMAIN)
+	family, err := socket.FamilyOf(ln.fd)
 	if err != nil {
-		return listenError(network, &net.OpError{Op: "listen", Net: network, Addr: ln.addr,
-			Err: os.NewSyscallError("getsockopt", err)})
+		return listenError(network, &net.OpError{Op: "listen", Net: network, Addr: ln.addr, Err: err})
 	}
 	s := &udpSock{ln: ln, fd: ln.fd, family: family, loop: l, interest: poller.Readable}
 	s.view.s = s
@@ -148,7 +103,7 @@ func (e *engine) adoptDatagram(l *loop, ln *listener) error {
 		return err
 	}
 	if l.dgram == nil {
-		l.dgram = newDgramBuf(e.opts.dgramSlot, e.opts.dgramBatch)
+		l.dgram = socket.NewDatagramBatch(e.opts.dgramSlot, e.opts.dgramBatch)
 	}
 	l.udps = append(l.udps, s)
 	e.udps = append(e.udps, s)
@@ -200,31 +155,24 @@ func (l *loop) datagramEvent(s *udpSock, ev poller.Event) {
 // returns, then sends the replies they queued with one sendmmsg.
 func (l *loop) readDatagrams(s *udpSock) {
 	b := l.dgram
-	for i := range b.hdrs {
-		b.hdrs[i].Hdr.Namelen = unix.SizeofSockaddrAny
-		b.hdrs[i].Hdr.Flags = 0
-		b.hdrs[i].Len = 0
-	}
-	n, err := socket.Recvmmsg(s.fd, b.hdrs)
+	n, err := b.Recv(s.fd)
 	if err != nil {
 		// EAGAIN and EINTR: nothing now. Anything else is a pending
 		// error on an unconnected socket, which recvmmsg has now
 		// cleared; level-triggered readiness brings what follows.
 		return
 	}
-	if n < len(b.hdrs) {
+	if n < b.Size() {
 		l.shortBatch = true // drained: let the batch fill (pace)
 	}
 	delivered := 0
 	for i := 0; i < n && !l.exiting; i++ {
-		h := &b.hdrs[i]
-		if h.Hdr.Flags&unix.MSG_TRUNC != 0 {
+		data, peer, truncated := b.Received(i)
+		if truncated {
 			s.truncated.Add(1) // never deliver a cut datagram
 			continue
 		}
 		delivered++
-		peer := socket.RawToAddrPort(&b.names[i])
-		data := b.mem[i*b.slot : i*b.slot+int(h.Len) : i*b.slot+int(h.Len)]
 		if l.datagram(s, peer, data) == Shutdown {
 			l.eng.requestStop(nil, nil)
 		}
@@ -248,7 +196,7 @@ func (s *udpSock) queue(peer netip.AddrPort, p []byte, bufs [][]byte) error {
 		s.dropped.Add(1)
 		return &net.OpError{Op: "write", Net: s.ln.network, Source: s.ln.addr,
 			Addr: socket.AddrPortToNetAddr(s.ln.network, peer), Err: errMessageTooLong}
-	case !peer.IsValid() || s.family == unix.AF_INET && !peer.Addr().Unmap().Is4():
+	case !peer.IsValid() || s.family == socket.FamilyIPv4 && !peer.Addr().Unmap().Is4():
 		s.dropped.Add(1)
 		return &net.OpError{Op: "write", Net: s.ln.network, Source: s.ln.addr,
 			Addr: socket.AddrPortToNetAddr(s.ln.network, peer), Err: errAddrFamily}
@@ -280,23 +228,16 @@ func (q *dgramQueue) empty() bool { return q.head == len(q.items) }
 func (l *loop) sendDatagrams(s *udpSock) {
 	b, q := l.dgram, &s.out
 	for !q.empty() {
-		k := min(len(q.items)-q.head, len(b.shdrs))
+		k := min(len(q.items)-q.head, b.Size())
 		for j := 0; j < k; j++ {
 			it := q.items[q.head+j]
-			h := &b.shdrs[j].Hdr
-			h.Namelen = socket.PutAddrPort(&b.snames[j], s.family, it.peer)
-			if it.n > 0 {
-				b.siovs[j].Base = &q.buf[it.off]
-			} else {
-				b.siovs[j].Base = nil
-			}
-			b.siovs[j].SetLen(it.n)
+			b.SetOutgoing(j, s.family, it.peer, q.buf[it.off:it.off+it.n])
 		}
-		n, err := socket.Sendmmsg(s.fd, b.shdrs[:k])
+		n, err := b.Send(s.fd, k)
 		switch {
-		case err == unix.EINTR:
+		case err == socket.EINTR:
 			continue
-		case err == unix.EAGAIN:
+		case err == socket.EAGAIN:
 			s.setWriting(true) // EPOLLOUT once the socket has room
 			return
 		case err != nil:
@@ -310,9 +251,7 @@ func (l *loop) sendDatagrams(s *udpSock) {
 			q.head++
 		}
 	}
-	for j := range b.siovs {
-		b.siovs[j].Base = nil // do not keep the arena reachable from here
-	}
+	b.ClearOutgoing() // do not keep the arena reachable from the batch
 	q.reset()
 	s.setWriting(false)
 }

@@ -47,7 +47,7 @@ func (p DatagramPeer) Loop() Loop {
 // on the loop with a Conn standing for the peer (writes on it reply to the
 // peer) and the result: nil once queued for sending, ErrOutboundFull when
 // the socket's queue is at WithOutboundLimit, an error matching
-// unix.EMSGSIZE for a datagram larger than 65,527 bytes, or ErrClosed when
+// EMSGSIZE for a datagram larger than 65,527 bytes, or ErrClosed when
 // the engine stopped first. When AsyncWrite returns an error nothing was
 // queued and cb will not run: ErrClosed for the zero DatagramPeer,
 // ErrEngineStopped, or ErrOutboundFull when the copies already queued by

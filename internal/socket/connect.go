@@ -5,6 +5,7 @@ package socket
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -42,6 +43,16 @@ func Connect(sa unix.Sockaddr) (fd int, err error) {
 	return -1, os.NewSyscallError("connect", err)
 }
 
+// ConnectAddr is Connect to a *net.TCPAddr or *net.UnixAddr, converted
+// as NetAddrToSockaddr does. Safe from any goroutine.
+func ConnectAddr(a net.Addr) (fd int, err error) {
+	sa, err := NetAddrToSockaddr(a)
+	if err != nil {
+		return -1, err
+	}
+	return Connect(sa)
+}
+
 // ConnectResult returns the outcome of a connect that was in progress,
 // once its socket reported writability or an error: nil when it is
 // connected, otherwise the pending error (SO_ERROR) as an
@@ -74,6 +85,24 @@ func familyOf(sa unix.Sockaddr) (int, error) {
 type Info struct {
 	Domain, Type, Protocol int
 	Listening              bool
+}
+
+// Stream reports whether the socket is a stream socket.
+func (in Info) Stream() bool { return in.Type == unix.SOCK_STREAM }
+
+// Datagram reports whether the socket is a datagram socket.
+func (in Info) Datagram() bool { return in.Type == unix.SOCK_DGRAM }
+
+// Network names the stream network the socket serves: "tcp" (TCP over
+// IPv4 or IPv6), "unix", or "" for anything else.
+func (in Info) Network() string {
+	switch {
+	case in.Domain == unix.AF_UNIX:
+		return "unix"
+	case (in.Domain == unix.AF_INET || in.Domain == unix.AF_INET6) && in.Protocol == unix.IPPROTO_TCP:
+		return "tcp"
+	}
+	return ""
 }
 
 // Inspect asks the kernel what kind of socket fd is. A descriptor that is

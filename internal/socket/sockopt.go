@@ -128,3 +128,42 @@ func Unread(fd int) int {
 	}
 	return n
 }
+
+// PendingError returns and clears fd's pending error (SO_ERROR), as an
+// *os.SyscallError naming read, or nil when there is none. Safe from any
+// goroutine.
+func PendingError(fd int) error {
+	errno, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err != nil {
+		return os.NewSyscallError("getsockopt", err)
+	}
+	if errno != 0 {
+		return os.NewSyscallError("read", unix.Errno(errno))
+	}
+	return nil
+}
+
+// CloseOnExec marks fd close-on-exec. Safe from any goroutine.
+func CloseOnExec(fd int) { unix.CloseOnExec(fd) }
+
+// FamilyOf returns the address family of the socket fd. Safe from any
+// goroutine.
+func FamilyOf(fd int) (Family, error) {
+	domain, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_DOMAIN)
+	if err != nil {
+		return 0, os.NewSyscallError("getsockopt", err)
+	}
+	return familyOfDomain(domain), nil
+}
+
+func familyOfDomain(domain int) Family {
+	switch domain {
+	case unix.AF_INET:
+		return FamilyIPv4
+	case unix.AF_INET6:
+		return FamilyIPv6
+	case unix.AF_UNIX:
+		return FamilyUnix
+	}
+	return 0
+}
