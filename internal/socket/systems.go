@@ -25,6 +25,21 @@ func keepAliveTuning(goos string) error {
 	return nil
 }
 
+// ReusePortBalancing returns nil where the kernel balances connections and
+// datagrams between sockets sharing a port with SetReusePort (Linux,
+// FreeBSD with SO_REUSEPORT_LB, DragonFly), and otherwise an error wrapping
+// errors.ErrUnsupported: darwin, NetBSD and OpenBSD let the sockets share
+// the port but deliver to one of them. Safe from any goroutine.
+func ReusePortBalancing() error { return reusePortBalancing(runtime.GOOS) }
+
+func reusePortBalancing(goos string) error {
+	switch goos {
+	case "linux", "android", "freebsd", "dragonfly":
+		return nil
+	}
+	return fmt.Errorf("balancing between sockets sharing a port (SO_REUSEPORT) on %s: %w", goos, errors.ErrUnsupported)
+}
+
 // abstractUnixProblem says why a unix socket name starting with '@' cannot
 // be used on goos, or returns "": abstract sockets, which have no file,
 // exist only on Linux (and Android, its kernel).

@@ -20,6 +20,18 @@ func TestKeepAliveTuningPerSystem(t *testing.T) {
 	}
 }
 
+func TestReusePortBalancingPerSystem(t *testing.T) {
+	for _, goos := range []string{"linux", "darwin", "freebsd", "netbsd", "dragonfly", "openbsd"} {
+		err := reusePortBalancing(goos)
+		if want := goos == "darwin" || goos == "netbsd" || goos == "openbsd"; (err != nil) != want {
+			t.Errorf("%s: reusePortBalancing = %v, want an error: %v", goos, err, want)
+		}
+		if err != nil && !errors.Is(err, errors.ErrUnsupported) {
+			t.Errorf("%s: %v does not wrap errors.ErrUnsupported", goos, err)
+		}
+	}
+}
+
 func TestAbstractUnixSocketsPerSystem(t *testing.T) {
 	for _, goos := range []string{"linux", "darwin", "freebsd", "netbsd", "dragonfly", "openbsd"} {
 		p := unixPathProblemOn(goos, "@name")
