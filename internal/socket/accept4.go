@@ -13,6 +13,9 @@ import (
 // would. Accept calls it. A syscall seam: see hooks.go.
 var Accept4Func func(fd int, flags int) (nfd int, peer netip.AddrPort, err error) = rawAccept4
 
+// AcceptSyscall names the system call Accept makes, for errors.
+const AcceptSyscall = "accept4"
+
 // Accept accepts one connection on the listening socket fd. The new fd is
 // non-blocking and close-on-exec. peer is the peer's address, the invalid
 // AddrPort for a Unix-domain peer.

@@ -17,6 +17,9 @@ import (
 // syscall's allocating wrapper.)
 var AcceptFunc func(fd int) (nfd int, peer netip.AddrPort, err error) = rawAccept
 
+// AcceptSyscall names the system call Accept makes, for errors.
+const AcceptSyscall = "accept"
+
 // Accept accepts one connection on the listening socket fd. The new fd is
 // non-blocking and close-on-exec. peer is the peer's address, the invalid
 // AddrPort for a Unix-domain peer.

@@ -28,6 +28,9 @@ type DatagramBatch struct {
 	snames []unix.RawSockaddrAny
 }
 
+// SendSyscall names the system call Send makes, for errors.
+const SendSyscall = "sendmsg"
+
 // NewDatagramBatch makes a batch of n slots of slot bytes.
 func NewDatagramBatch(slot, n int) *DatagramBatch {
 	b := &DatagramBatch{
