@@ -195,7 +195,7 @@ func (o *options) systemSupport() error {
 			return fmt.Errorf("%w: WithTCPKeepAlive: %w", ErrInvalidOption, err)
 		}
 	}
-	if o.reusePort {
+	if o.reusePort && o.loops > 1 {
 		if err := socket.ReusePortBalancing(); err != nil {
 			return fmt.Errorf("%w: WithReusePort: %w", ErrInvalidOption, err)
 		}
@@ -219,8 +219,9 @@ func WithLockOSThread(on bool) Option { return func(o *options) { o.lockOSThread
 // needed. Default off: one acceptor hands connections to the loops by the
 // WithLoadBalancing policy. Unix addresses always use the acceptor. Where
 // the kernel does not balance between such listeners (macOS, NetBSD,
-// OpenBSD) Run fails with an error wrapping ErrInvalidOption and
-// errors.ErrUnsupported rather than leave every loop but one idle.
+// OpenBSD) Run fails, with more than one loop, with an error wrapping
+// ErrInvalidOption and errors.ErrUnsupported rather than leave every loop
+// but one idle.
 func WithReusePort(on bool) Option { return func(o *options) { o.reusePort = on } }
 
 // WithReuseAddr sets SO_REUSEADDR on listeners (default on), so a restarted
