@@ -9,5 +9,8 @@ import "golang.org/x/sys/unix"
 // between them; darwin, NetBSD and OpenBSD let them share the address but
 // deliver to one of them.
 func SetReusePort(fd int, on bool) error {
-	return setInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, boolInt(on))
+	return setInt(fd, unix.SOL_SOCKET, reusePortOption, boolInt(on))
 }
+
+// reusePortOption is the option SetReusePort sets.
+const reusePortOption = unix.SO_REUSEPORT

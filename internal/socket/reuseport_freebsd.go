@@ -9,5 +9,8 @@ import "golang.org/x/sys/unix"
 // them: FreeBSD's plain SO_REUSEPORT shares the address but delivers to
 // one socket, which would leave every loop but one idle.
 func SetReusePort(fd int, on bool) error {
-	return setInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT_LB, boolInt(on))
+	return setInt(fd, unix.SOL_SOCKET, reusePortOption, boolInt(on))
 }
+
+// reusePortOption is the option SetReusePort sets.
+const reusePortOption = unix.SO_REUSEPORT_LB
