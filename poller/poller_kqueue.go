@@ -108,7 +108,7 @@ func (p *Poller) Close() error {
 
 // Add starts watching fd for interest, tagging its events with gen. It
 // registers both filters, the ones not in interest disabled, so that Mod
-// only ever flips them. An fd already watched fails with EEXIST, as on
+// only ever changes whether they are enabled. An fd already watched fails with EEXIST, as on
 // epoll; that includes an fd closed without Del whose number came back, so
 // callers Del before they close.
 // Owner goroutine only.
@@ -142,15 +142,16 @@ func (p *Poller) Mod(fd int, gen uint32, interest Interest) error {
 	if st == nil {
 		return os.NewSyscallError("kevent", unix.ENOENT)
 	}
+	if interest != st.interest {
+		if err := p.setFilters(fd, interest); err != nil {
+			// The generation stays the old one, as after a failed
+			// EPOLL_CTL_MOD.
+			st.interest = interestUnknown
+			return os.NewSyscallError("kevent", err)
+		}
+		st.interest = interest
+	}
 	st.gen = gen
-	if interest == st.interest {
-		return nil
-	}
-	if err := p.setFilters(fd, interest); err != nil {
-		st.interest = interestUnknown
-		return os.NewSyscallError("kevent", err)
-	}
-	st.interest = interest
 	return nil
 }
 
