@@ -6,18 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/netip"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/evloop/evloop/internal/socket"
 )
 
 // The EMFILE test runs the engine in a child process (this test binary,
@@ -94,9 +90,13 @@ func TestEMFILEChild(t *testing.T) {
 }
 
 // tbCPUTicks returns a process's user+system CPU time in clock ticks
-// (fields 14 and 15 of /proc/<pid>/stat, after the parenthesised name).
-func tbCPUTicks(tb testing.TB, pid int) uint64 {
+// (fields 14 and 15 of /proc/<pid>/stat, after the parenthesised name),
+// and false where there is no /proc.
+func tbCPUTicks(tb testing.TB, pid int) (uint64, bool) {
 	tb.Helper()
+	if runtime.GOOS != "linux" {
+		return 0, false
+	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		tb.Fatalf("read stat: %v", err)
@@ -109,10 +109,11 @@ func tbCPUTicks(tb testing.TB, pid int) uint64 {
 	if err1 != nil || err2 != nil {
 		tb.Fatalf("parse /proc/%d/stat %q: %v %v", pid, s, err1, err2)
 	}
-	return utime + stime
+	return utime + stime, true
 }
 
-// tbOpenFDs counts a process's open descriptors.
+// tbOpenFDs counts a process's open descriptors, or returns -1 where there
+// is no /proc.
 func tbOpenFDs(pid int) int {
 	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 	if err != nil {
@@ -151,8 +152,10 @@ func TestAcceptEMFILEBackoff(t *testing.T) {
 			for i := range clients {
 				clients[i] = tbDial(t, addr)
 			}
-			// Wait until the child holds as many descriptors as it may.
-			if !itEventually(10*time.Second, func() bool { return tbOpenFDs(pid) >= tbEMFILELimit }) {
+			// Wait until the child holds as many descriptors as it may
+			// (where they can be counted; the last client is beyond the
+			// limit either way).
+			if !itEventually(10*time.Second, func() bool { n := tbOpenFDs(pid); return n < 0 || n >= tbEMFILELimit }) {
 				t.Fatalf("child holds %d descriptors, want the limit %d", tbOpenFDs(pid), tbEMFILELimit)
 			}
 			// The first clients were accepted: they echo while the process is out
@@ -168,13 +171,16 @@ func TestAcceptEMFILEBackoff(t *testing.T) {
 			}
 
 			const window = time.Second
-			before, start := tbCPUTicks(t, pid), time.Now()
+			before, start := tbCPUTicks(t, pid)
+			begin := time.Now()
 			time.Sleep(window)
-			ticks, elapsed := tbCPUTicks(t, pid)-before, time.Since(start)
-			cpu := float64(ticks) / 100 / elapsed.Seconds() // USER_HZ is 100 on Linux
-			t.Logf("child CPU while out of descriptors: %.1f%% of one core over %v", 100*cpu, elapsed.Round(time.Millisecond))
-			if cpu >= 0.5 {
-				t.Errorf("child used %.0f%% of a core while out of descriptors: the acceptor spins", 100*cpu)
+			if after, ok := tbCPUTicks(t, pid); ok && start {
+				elapsed := time.Since(begin)
+				cpu := float64(after-before) / 100 / elapsed.Seconds() // USER_HZ is 100 on Linux
+				t.Logf("child CPU while out of descriptors: %.1f%% of one core over %v", 100*cpu, elapsed.Round(time.Millisecond))
+				if cpu >= 0.5 {
+					t.Errorf("child used %.0f%% of a core while out of descriptors: the acceptor spins", 100*cpu)
+				}
 			}
 			for i := 0; i < 8; i++ {
 				if err := tbEcho(clients[i], []byte(fmt.Sprintf("still %d", i)), 5*time.Second); err != nil {
@@ -233,118 +239,6 @@ func TestAcceptEMFILEBackoff(t *testing.T) {
 			t.Logf("back-off warnings logged: %d", warnings)
 			if warnings == 0 || warnings > 10 {
 				t.Errorf("child logged %d back-off warnings, want between 1 and 10", warnings)
-			}
-		})
-	}
-}
-
-// tbFaultyAccept replaces socket.Accept4Func for one test: the first
-// emfile calls fail with pause (a back-off error: EMFILE, ENFILE, ENOBUFS
-// or ENOMEM), the next three with ECONNABORTED, EINTR and EPROTO, and the
-// rest reach the real accept4. The test's cleanup restores the real
-// function after the engine has stopped.
-type tbFaultyAccept struct {
-	emfile int64
-	pause  unix.Errno
-	calls  atomic.Int64
-}
-
-func tbInstallFaultyAccept(tb testing.TB, emfile int, pause unix.Errno) *tbFaultyAccept {
-	tb.Helper()
-	f := &tbFaultyAccept{emfile: int64(emfile), pause: pause}
-	real := socket.Accept4Func
-	socket.Accept4Func = func(fd int, flags int) (int, netip.AddrPort, error) {
-		n := f.calls.Add(1)
-		switch {
-		case n <= f.emfile:
-			return -1, netip.AddrPort{}, f.pause
-		case n == f.emfile+1:
-			return -1, netip.AddrPort{}, unix.ECONNABORTED
-		case n == f.emfile+2:
-			return -1, netip.AddrPort{}, unix.EINTR
-		case n == f.emfile+3:
-			return -1, netip.AddrPort{}, unix.EPROTO
-		}
-		return real(fd, flags)
-	}
-	tb.Cleanup(func() { socket.Accept4Func = real })
-	return f
-}
-
-// TestAcceptTransientErrors injects accept failures through the syscall
-// seam: every one is survived, EMFILE, ENFILE, ENOBUFS and ENOMEM are
-// counted as back-offs, and the connection that was waiting is served.
-func TestAcceptTransientErrors(t *testing.T) {
-	tests := []struct {
-		name   string
-		emfile int        // calls failing with pause before the retryable errors
-		pause  unix.Errno // EMFILE when zero
-		opts   []Option
-	}{
-		{name: "acceptor", emfile: 3, opts: []Option{WithLoops(2)}},
-		{name: "reuseport", emfile: 3, opts: []Option{WithLoops(1), WithReusePort(true)}},
-		{name: "no EMFILE", emfile: 0, opts: []Option{WithLoops(1)}},
-		{name: "acceptor ENFILE", emfile: 2, pause: unix.ENFILE, opts: []Option{WithLoops(2)}},
-		{name: "acceptor ENOMEM", emfile: 2, pause: unix.ENOMEM, opts: []Option{WithLoops(2)}},
-		{name: "acceptor ENOBUFS", emfile: 1, pause: unix.ENOBUFS, opts: []Option{WithLoops(2)}},
-		{name: "reuseport ENFILE", emfile: 2, pause: unix.ENFILE, opts: []Option{WithLoops(1), WithReusePort(true)}},
-		{name: "reuseport ENOMEM", emfile: 2, pause: unix.ENOMEM, opts: []Option{WithLoops(1), WithReusePort(true)}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			// Installed first so that it is restored after the engine stops.
-			pause := tt.pause
-			if pause == 0 {
-				pause = unix.EMFILE
-			}
-			fault := tbInstallFaultyAccept(t, tt.emfile, pause)
-			opts := append([]Option{WithLogger(tbQuietLogger())}, tt.opts...)
-			s := startEngine(t, echoHandler{}, "tcp://127.0.0.1:0", opts...)
-			start := time.Now()
-			c := s.dial(t)
-			if err := tbEcho(c, []byte("through the faults"), 10*time.Second); err != nil {
-				t.Fatalf("first client: %v", err)
-			}
-			t.Logf("served after %v and %d accept calls", time.Since(start).Round(time.Millisecond), fault.calls.Load())
-			if got, want := fault.calls.Load(), int64(tt.emfile+4); got < want {
-				t.Errorf("accept4 called %d times, want at least %d", got, want)
-			}
-			st := s.eng.Stats()
-			if st.AcceptBackoffs < uint64(tt.emfile) {
-				t.Errorf("Stats().AcceptBackoffs = %d, want at least %d", st.AcceptBackoffs, tt.emfile)
-			}
-			if tt.emfile == 0 && st.AcceptBackoffs != 0 {
-				t.Errorf("Stats().AcceptBackoffs = %d after only retryable errors, want 0", st.AcceptBackoffs)
-			}
-			if st.Accepted != 1 {
-				t.Errorf("Stats().Accepted = %d, want 1", st.Accepted)
-			}
-			select {
-			case err := <-s.errc:
-				s.errc = nil
-				t.Fatalf("Run returned %v after accept errors", err)
-			default:
-			}
-			// The engine still accepts.
-			var wg sync.WaitGroup
-			errs := make(chan error, 4)
-			for i := 0; i < 4; i++ {
-				c := s.dial(t)
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					errs <- tbEcho(c, []byte(fmt.Sprintf("later %d", i)), 10*time.Second)
-				}()
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				if err != nil {
-					t.Errorf("later client: %v", err)
-				}
-			}
-			if got := s.eng.Stats().Accepted; got != 5 {
-				t.Errorf("Stats().Accepted = %d, want 5", got)
 			}
 		})
 	}

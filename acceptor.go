@@ -1,4 +1,4 @@
-//go:build linux
+//go:build (linux || darwin || dragonfly || freebsd || netbsd || openbsd) && !evloop_portable
 
 package evloop
 
@@ -121,7 +121,7 @@ func (ln *listener) pause(p readiness, e *engine, err error) {
 	if now := time.Now(); now.Sub(ln.lastLog) >= backoffLogEvery {
 		// Shaped as package net reports a failed accept; built only when
 		// logged, so the back-off path does not allocate per failure.
-		err = &net.OpError{Op: "accept", Net: ln.network, Addr: ln.addr, Err: os.NewSyscallError("accept4", err)}
+		err = &net.OpError{Op: "accept", Net: ln.network, Addr: ln.addr, Err: os.NewSyscallError(socket.AcceptSyscall, err)}
 		e.log.Warn("evloop: accept failed; backing off", "addr", ln.addr, "err", err,
 			"retry_in", ln.backoff, "suppressed", ln.suppressed)
 		ln.lastLog, ln.suppressed = now, 0

@@ -10,7 +10,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"net"
-	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -221,16 +220,6 @@ func (b *itLogBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
-}
-
-// itCountFDs returns how many descriptors the process has open.
-func itCountFDs(tb testing.TB) int {
-	tb.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		tb.Fatalf("list descriptors: %v", err)
-	}
-	return len(ents)
 }
 
 // itEventually polls cond every few milliseconds until it holds or within

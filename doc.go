@@ -1,10 +1,11 @@
 // Package evloop is a reactor-style networking engine: a few event loops,
-// each one goroutine with its own epoll instance, serve tens of thousands of
-// TCP or Unix stream connections, and UDP datagrams in batches, without a
-// goroutine per connection.
+// each one goroutine with its own epoll (Linux) or kqueue (macOS, the BSDs)
+// instance, serve tens of thousands of TCP or Unix stream connections, and
+// UDP datagrams in batches, without a goroutine per connection.
 //
-// evloop runs on Linux only for now: on any other system the package does
-// not compile, and the build says so.
+// evloop runs on Linux, macOS, FreeBSD, NetBSD, OpenBSD and DragonFly (see
+// Systems); on any other system the package does not compile, and the
+// build says so.
 //
 // # A server in twenty lines
 //
@@ -302,6 +303,39 @@
 // fd it has served, and fd numbers are shared by the whole process: count
 // loops x highest fd x 8 bytes (8 loops at 100,000 descriptors: 6.4 MB).
 // The table grows on demand and is not shrunk while the engine runs.
+//
+// # Systems
+//
+// The engine behaves the same everywhere; what a system's kernel cannot
+// do is refused by Run with an error, never dropped silently:
+//
+//	system        poller  unavailable there, and what Run returns
+//	Linux         epoll   nothing
+//	macOS         kqueue  WithReusePort with more than one loop (a)
+//	                      abstract unix sockets, "unix://@name" (b)
+//	FreeBSD       kqueue  abstract unix sockets (b)
+//	NetBSD        kqueue  WithReusePort with more than one loop (a)
+//	                      abstract unix sockets (b)
+//	DragonFly     kqueue  abstract unix sockets (b)
+//	OpenBSD       kqueue  WithTCPKeepAlive with d > 0 (a): no per-socket
+//	                      keepalive timing, only system-wide sysctls
+//	                      WithReusePort with more than one loop (a)
+//	                      abstract unix sockets (b)
+//
+//	(a) an error wrapping both ErrInvalidOption and errors.ErrUnsupported
+//	(b) a *net.OpError (Op "listen") saying abstract unix sockets exist
+//	    only on Linux
+//
+// WithReusePort is refused where the kernel lets the loops' listeners
+// share the port but does not balance connections between them, which
+// would leave every loop but one idle (FreeBSD balances with
+// SO_REUSEPORT_LB, which evloop sets there). A udp:// address has the same
+// limit but nothing to fall back on: on macOS, NetBSD and OpenBSD each
+// datagram reaches one of the loops' sockets, chosen by the kernel, not
+// spread by peer. Off Linux, datagram batches are served with one
+// recvmsg(2) or sendmsg(2) per datagram (there is no recvmmsg or sendmmsg),
+// with the same semantics and no allocation; the default listen backlog
+// is the system's limit (a sysctl; 128 on NetBSD, which has none).
 //
 // # Failures
 //

@@ -287,6 +287,9 @@ func TestBootShutdown(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.name == "reuseport" {
+				tbSkipUnlessReusePortBalances(t)
+			}
 			for i := range tbScale(40, 4) {
 				tbBootShutdownRound(t, i, tt.opts)
 			}

@@ -78,7 +78,7 @@ func TestEnrollFD(t *testing.T) {
 	h := &dtEchoClient{}
 	s := dtStartClient(t, h, WithLoops(1))
 
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := tbSocket(unix.AF_INET, unix.SOCK_STREAM)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestEnrollFD(t *testing.T) {
 		t.Fatalf("TCP: %v", err)
 	}
 
-	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	pair, err := tbSocketpair(unix.AF_UNIX, unix.SOCK_STREAM)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,14 +133,15 @@ func TestEnrollFD(t *testing.T) {
 // and the descriptor is left open, still the caller's.
 func TestEnrollRejects(t *testing.T) {
 	s := dtStartClient(t, &dtEchoClient{}, WithLoops(1))
-	var pipe [2]int
-	if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
+	pr, pw, err := os.Pipe()
+	if err != nil {
 		t.Fatal(err)
 	}
-	defer unix.Close(pipe[0])
-	defer unix.Close(pipe[1])
+	defer pr.Close()
+	defer pw.Close()
+	pipe := [2]int{int(pr.Fd()), int(pw.Fd())}
 	mustSocket := func(domain, typ int) int {
-		fd, err := unix.Socket(domain, typ|unix.SOCK_CLOEXEC, 0)
+		fd, err := tbSocket(domain, typ)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,7 +157,7 @@ func TestEnrollRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	unconnected := mustSocket(unix.AF_INET, unix.SOCK_STREAM)
-	closedFD, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	closedFD, err := tbSocket(unix.AF_INET, unix.SOCK_STREAM)
 	if err != nil {
 		t.Fatal(err)
 	}

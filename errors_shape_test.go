@@ -1,5 +1,3 @@
-//go:build linux
-
 package evloop
 
 import (
@@ -13,7 +11,6 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // TestErrorShapeRun checks the shape of every error Run returns for an
@@ -68,7 +65,7 @@ func TestErrorShapeRun(t *testing.T) {
 			net: "tcp", addrStr: busy.Addr().String(), is: syscall.EADDRINUSE, syscall: "bind",
 		},
 		{
-			name: "address in use reuseport", addr: "tcp://" + busy.Addr().String(), opts: []Option{WithReusePort(true)},
+			name: "address in use reuseport", addr: "tcp://" + busy.Addr().String(), opts: []Option{WithReusePort(true), WithLoops(1)},
 			net: "tcp", addrStr: busy.Addr().String(), is: syscall.EADDRINUSE, syscall: "bind",
 		},
 		{
@@ -128,30 +125,6 @@ func tbCheckOpError(tb testing.TB, err error, op, network, addr string) {
 			if strings.Contains(e.Error(), leak) {
 				tb.Errorf("error text %q names an internal package (%q)", e.Error(), leak)
 			}
-		}
-	}
-}
-
-// TestErrorShapeAccept: the error an accept back-off is logged with is a
-// *net.OpError for "accept" on the listener's network and address,
-// wrapping the accept4 *os.SyscallError.
-func TestErrorShapeAccept(t *testing.T) {
-	tbInstallFaultyAccept(t, 1, syscall.EMFILE)
-	rec := &tbLogRecorder{}
-	s := startEngine(t, echoHandler{}, "tcp://127.0.0.1:0", WithLoops(1), WithLogger(slog.New(rec)))
-	if err := tbEcho(s.dial(t), []byte("after the back-off"), 10*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	s.stop(t)
-	errs := rec.errs("evloop: accept failed; backing off")
-	if len(errs) == 0 {
-		t.Fatalf("no accept back-off was logged; records: %v", rec.messages())
-	}
-	for _, err := range errs {
-		tbCheckOpError(t, err, "accept", "tcp", s.addr.String())
-		var se *os.SyscallError
-		if !errors.As(err, &se) || se.Syscall != "accept4" || !errors.Is(err, syscall.EMFILE) {
-			t.Errorf("logged error %v does not wrap accept4's EMFILE as an *os.SyscallError", err)
 		}
 	}
 }

@@ -14,7 +14,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/evloop/evloop/internal/socket"
 	"github.com/evloop/evloop/poller"
 )
 
@@ -255,9 +254,7 @@ func TestFaultPollerCtl(t *testing.T) {
 			for _, err := range tt.accept {
 				injected <- err
 			}
-			accept := socket.Accept4Func
-			t.Cleanup(func() { socket.Accept4Func = accept })
-			socket.Accept4Func = func(fd, flags int) (int, netip.AddrPort, error) {
+			tbWrapAccept(t, func(accept func() (int, netip.AddrPort, error)) (int, netip.AddrPort, error) {
 				if acceptArmed.Load() {
 					select {
 					case err := <-injected:
@@ -265,8 +262,8 @@ func TestFaultPollerCtl(t *testing.T) {
 					default:
 					}
 				}
-				return accept(fd, flags)
-			}
+				return accept()
+			})
 			ftInstallPollers(t, true, rule)
 			h := newFTIOHandler(f)
 			h.fdRule = func(fd int) {
@@ -542,6 +539,9 @@ func TestFaultPollerStartup(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if !tt.acceptor {
+				tbSkipUnlessReusePortBalances(t)
+			}
 			base := ftTakeProbe(t)
 			rule := newFTRule(ftAdd, tt.poller, -1, 0, 1, tt.err)
 			rule.armed.Store(true)

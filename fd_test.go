@@ -25,15 +25,15 @@ type itFDGuard struct {
 func itGuardFDs(tb testing.TB) *itFDGuard {
 	tb.Helper()
 	g := &itFDGuard{owned: map[int]bool{}}
-	accept, closeFD, sock := socket.Accept4Func, socket.CloseFunc, socket.SocketFunc
-	tb.Cleanup(func() { socket.Accept4Func, socket.CloseFunc, socket.SocketFunc = accept, closeFD, sock })
-	socket.Accept4Func = func(fd, flags int) (int, netip.AddrPort, error) {
-		nfd, sa, err := accept(fd, flags)
+	closeFD, sock := socket.CloseFunc, socket.SocketFunc
+	tb.Cleanup(func() { socket.CloseFunc, socket.SocketFunc = closeFD, sock })
+	tbWrapAccept(tb, func(accept func() (int, netip.AddrPort, error)) (int, netip.AddrPort, error) {
+		nfd, sa, err := accept()
 		if err == nil {
 			g.own(nfd)
 		}
 		return nfd, sa, err
-	}
+	})
 	socket.SocketFunc = func(domain, typ, proto int) (int, error) {
 		fd, err := sock(domain, typ, proto)
 		if err == nil {

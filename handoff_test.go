@@ -71,6 +71,7 @@ func tbAsk(tb testing.TB, c net.Conn, msg string) string {
 // stays served, returns once that connection is closed, and the first
 // engine's stop leaves the Unix socket file to the second.
 func TestListenersHandOver(t *testing.T) {
+	tbSkipUnlessReusePortBalances(t)
 	sock := filepath.Join(t.TempDir(), "s.sock")
 	a := startEngineAddrs(t, tagEcho{tag: "A:"}, []string{"tcp://127.0.0.1:0", "unix://" + sock, "udp://127.0.0.1:0"},
 		WithLoops(2), WithReusePort(true))

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build (linux || darwin || dragonfly || freebsd || netbsd || openbsd) && !evloop_portable
 
 package evloop
 
@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/panjf2000/ants/v2"
+
+	"github.com/evloop/evloop/internal/socket"
 )
 
 // LoadBalancing chooses the loop that serves a newly accepted connection in
@@ -175,8 +177,28 @@ func (o *options) normalize() error {
 	if err := o.normalizeTLS(); err != nil {
 		return err
 	}
+	if err := o.systemSupport(); err != nil {
+		return err
+	}
 	if o.logger == nil {
 		o.logger = slog.Default()
+	}
+	return nil
+}
+
+// systemSupport fails Run for an option this system cannot honour instead
+// of dropping it silently; which systems lack what is internal/socket's
+// answer, so the engine itself has one behaviour everywhere.
+func (o *options) systemSupport() error {
+	if o.keepAlive > 0 {
+		if err := socket.KeepAliveTuning(); err != nil {
+			return fmt.Errorf("%w: WithTCPKeepAlive: %w", ErrInvalidOption, err)
+		}
+	}
+	if o.reusePort && o.loops > 1 {
+		if err := socket.ReusePortBalancing(); err != nil {
+			return fmt.Errorf("%w: WithReusePort: %w", ErrInvalidOption, err)
+		}
 	}
 	return nil
 }
@@ -195,7 +217,11 @@ func WithLockOSThread(on bool) Option { return func(o *options) { o.lockOSThread
 // WithReusePort gives every loop its own SO_REUSEPORT listener per TCP
 // address, so the kernel balances connections and no acceptor goroutine is
 // needed. Default off: one acceptor hands connections to the loops by the
-// WithLoadBalancing policy. Unix addresses always use the acceptor.
+// WithLoadBalancing policy. Unix addresses always use the acceptor. Where
+// the kernel does not balance between such listeners (macOS, NetBSD,
+// OpenBSD) Run fails, with more than one loop, with an error wrapping
+// ErrInvalidOption and errors.ErrUnsupported rather than leave every loop
+// but one idle.
 func WithReusePort(on bool) Option { return func(o *options) { o.reusePort = on } }
 
 // WithReuseAddr sets SO_REUSEADDR on listeners (default on), so a restarted
@@ -230,6 +256,8 @@ const (
 // peer is noticed about 10*d after its last packet. The kernel counts in
 // whole seconds: d is rounded up to a whole second, and Run fails with
 // ErrInvalidOption unless d is 0 or between 1s and 32767s (about 9 hours).
+// On OpenBSD, which has no per-socket keepalive timing, any d > 0 makes Run
+// fail with an error wrapping ErrInvalidOption and errors.ErrUnsupported.
 // Unix-socket connections are left alone.
 func WithTCPKeepAlive(d time.Duration) Option { return func(o *options) { o.keepAlive = d } }
 

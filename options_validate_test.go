@@ -1,5 +1,3 @@
-//go:build linux
-
 package evloop
 
 import (
@@ -20,6 +18,9 @@ func TestOptionValidation(t *testing.T) {
 		name  string
 		opts  []Option
 		valid bool
+		// system, when not nil, says whether this system can honour the
+		// valid options (see internal/socket's systems.go).
+		system func() error
 	}{
 		{name: "watermarks equal", opts: []Option{WithOutboundWatermarks(1000, 1000)}},
 		{name: "low watermark above high", opts: []Option{WithOutboundWatermarks(1000, 2000)}},
@@ -41,14 +42,24 @@ func TestOptionValidation(t *testing.T) {
 
 		{name: "valid defaults", valid: true},
 		{name: "valid watermarks at the limit", opts: []Option{WithOutboundWatermarks(1000, 0), WithOutboundLimit(1000)}, valid: true},
-		{name: "valid keepalive 1s", opts: []Option{WithTCPKeepAlive(time.Second)}, valid: true},
-		{name: "valid keepalive maximum", opts: []Option{WithTCPKeepAlive(32767 * time.Second)}, valid: true},
+		{name: "valid keepalive 1s", opts: []Option{WithTCPKeepAlive(time.Second)}, valid: true, system: socket.KeepAliveTuning},
+		{name: "valid keepalive maximum", opts: []Option{WithTCPKeepAlive(32767 * time.Second)}, valid: true, system: socket.KeepAliveTuning},
+		{name: "valid reuseport with one loop", opts: []Option{WithReusePort(true)}, valid: true},
+		{name: "valid reuseport with two loops", opts: []Option{WithReusePort(true), WithLoops(2)}, valid: true, system: socket.ReusePortBalancing},
 		{name: "valid keepalive off", opts: []Option{WithTCPKeepAlive(0)}, valid: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sockets := tbCountSockets(t)
 			booted, err := tbRunToEnd(t, "tcp://127.0.0.1:0", append([]Option{WithLoops(1)}, tt.opts...)...)
+			if tt.system != nil && tt.system() != nil {
+				// Valid, but not on this system: refused all the same, and
+				// saying why.
+				if !errors.Is(err, errors.ErrUnsupported) {
+					t.Errorf("Run = %v, want an error wrapping errors.ErrUnsupported", err)
+				}
+				tt.valid = false
+			}
 			if tt.valid {
 				if err != nil || !booted || sockets.Load() == 0 {
 					t.Fatalf("Run = %v (booted %v, %d sockets), want a served and stopped engine", err, booted, sockets.Load())

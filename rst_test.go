@@ -14,8 +14,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/evloop/evloop/internal/socket"
 )
 
 // ftBigSize is what the server writes to the client that resets.
@@ -220,7 +218,7 @@ func TestRSTMidWrite(t *testing.T) {
 	}
 }
 
-// ftAcceptGate makes the first accept4 after arm block until release: the
+// ftAcceptGate makes the first accept after arm block until release: the
 // connections that arrive meanwhile wait in the listen backlog. Closing
 // abort opens the gate for good, so that a failed test can still stop its
 // engine.
@@ -234,9 +232,7 @@ type ftAcceptGate struct {
 func ftInstallAcceptGate(tb testing.TB) *ftAcceptGate {
 	tb.Helper()
 	g := &ftAcceptGate{blocked: make(chan struct{}, 1), release: make(chan struct{}), abort: make(chan struct{})}
-	accept := socket.Accept4Func
-	tb.Cleanup(func() { socket.Accept4Func = accept })
-	socket.Accept4Func = func(fd, flags int) (int, netip.AddrPort, error) {
+	tbWrapAccept(tb, func(accept func() (int, netip.AddrPort, error)) (int, netip.AddrPort, error) {
 		if g.armed.CompareAndSwap(true, false) {
 			g.blocked <- struct{}{}
 			select {
@@ -245,13 +241,13 @@ func ftInstallAcceptGate(tb testing.TB) *ftAcceptGate {
 			case <-time.After(10 * time.Second): // never hold an engine forever
 			}
 		}
-		return accept(fd, flags)
-	}
+		return accept()
+	})
 	return g
 }
 
 // TestRSTBeforeAccept aborts connections while they wait in the listen
-// backlog (accepting is held by a gated accept4): clients that reset or
+// backlog (accepting is held by a gated accept): clients that reset or
 // close right after connecting, some after sending a byte. Once accepting
 // resumes, whatever the kernel still hands over is opened and closed once,
 // and the listener goes on serving; no descriptor outlives the engine. To
@@ -283,7 +279,7 @@ func TestRSTBeforeAccept(t *testing.T) {
 				for i := 0; i < aborted; i++ {
 					nc := tbDial(t, s.addr)
 					if i == 0 {
-						tbRecv(t, g.blocked, 10*time.Second, "accept4 to be held")
+						tbRecv(t, g.blocked, 10*time.Second, "accept to be held")
 					}
 					switch i % 3 {
 					case 0:
@@ -298,7 +294,7 @@ func TestRSTBeforeAccept(t *testing.T) {
 				select {
 				case g.release <- struct{}{}:
 				case <-time.After(10 * time.Second):
-					t.Fatal("the held accept4 did not take the release within 10s")
+					t.Fatal("the held accept did not take the release within 10s")
 				}
 				fresh := s.dial(t)
 				if err := tbEcho(fresh, []byte(fmt.Sprintf("after round %d", round)), 10*time.Second); err != nil {

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build (linux || darwin || dragonfly || freebsd || netbsd || openbsd) && !evloop_portable
 
 package evloop
 
@@ -74,8 +74,8 @@ type dgramItem struct {
 // The errors a reply can be refused with before it is queued. They match
 // the errno with errors.Is, as the kernel would have refused it.
 var (
-	errMessageTooLong = os.NewSyscallError("sendmmsg", socket.EMSGSIZE)
-	errAddrFamily     = os.NewSyscallError("sendmmsg", socket.EAFNOSUPPORT)
+	errMessageTooLong = os.NewSyscallError(socket.SendSyscall, socket.EMSGSIZE)
+	errAddrFamily     = os.NewSyscallError(socket.SendSyscall, socket.EAFNOSUPPORT)
 )
 
 // maxRetainedQueue is the arena size a drained queue keeps; a larger one

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build (linux || darwin || dragonfly || freebsd || netbsd || openbsd) && !evloop_portable
 
 package evloop
 
@@ -8,29 +8,38 @@ import (
 	"testing"
 )
 
-// TestOtherSystemsBuildOnlyTheMessage: on a system other than Linux the
-// package must consist of doc.go and unsupported.go alone, so that building
-// it fails with unsupported.go's one message. A new file without the
-// "//go:build linux" line would join them there and bury the message under
-// its own errors; this test names it, without cross-compiling anything.
+// TestOtherSystemsBuildOnlyTheMessage: on a system without a native backend
+// the package must consist of doc.go and unsupported.go alone, so that
+// building it fails with unsupported.go's one message; a new file without
+// the native systems' build line would join them there and bury the
+// message under its own errors. On every native system the package must be
+// the same files, without unsupported.go: the engine has one behaviour, and
+// what differs between systems lives in poller/ and internal/socket. This
+// test names an offending file without cross-compiling anything.
 func TestOtherSystemsBuildOnlyTheMessage(t *testing.T) {
-	want := []string{"doc.go", "unsupported.go"}
-	for _, goos := range []string{"darwin", "windows", "freebsd"} {
+	files := func(goos string) []string {
+		t.Helper()
 		ctx := build.Default
 		ctx.GOOS, ctx.GOARCH, ctx.CgoEnabled = goos, "amd64", false
 		p, err := ctx.ImportDir(".", 0)
 		if err != nil {
 			t.Fatalf("GOOS=%s: %v", goos, err)
 		}
-		if !slices.Equal(p.GoFiles, want) {
-			t.Errorf("GOOS=%s builds %v, want only %v: add \"//go:build linux\" to the others", goos, p.GoFiles, want)
+		return p.GoFiles
+	}
+	want := []string{"doc.go", "unsupported.go"}
+	for _, goos := range []string{"windows", "plan9", "solaris", "illumos", "aix"} {
+		if got := files(goos); !slices.Equal(got, want) {
+			t.Errorf("GOOS=%s builds %v, want only %v: give the others the native systems' build line", goos, got, want)
 		}
 	}
-	p, err := build.Default.ImportDir(".", 0)
-	if err != nil {
-		t.Fatal(err)
+	native := files("linux")
+	if slices.Contains(native, "unsupported.go") {
+		t.Errorf("unsupported.go is built on linux")
 	}
-	if slices.Contains(p.GoFiles, "unsupported.go") {
-		t.Errorf("unsupported.go is built on %s", build.Default.GOOS)
+	for _, goos := range []string{"darwin", "dragonfly", "freebsd", "netbsd", "openbsd"} {
+		if got := files(goos); !slices.Equal(got, native) {
+			t.Errorf("GOOS=%s builds %v, want the same files as linux: %v", goos, got, native)
+		}
 	}
 }

@@ -10,7 +10,8 @@ import (
 )
 
 // Control is a net.ListenConfig.Control function that sets SO_REUSEADDR and
-// SO_REUSEPORT on tcp and udp sockets before they are bound; for other
+// SO_REUSEPORT (SO_REUSEPORT_LB on FreeBSD) on tcp and udp sockets before
+// they are bound; for other
 // networks (such as unix) it does nothing, as some kernels reject
 // SO_REUSEPORT there. Errors are *os.SyscallError values that match the
 // errno with errors.Is.
@@ -29,7 +30,7 @@ func Control(network, address string, c syscall.RawConn) error {
 			setErr = os.NewSyscallError("setsockopt", err)
 			return
 		}
-		if err := unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+		if err := unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, reusePortOption, 1); err != nil {
 			setErr = os.NewSyscallError("setsockopt", err)
 		}
 	})

@@ -20,9 +20,10 @@
 // queue before closing.
 //
 // Two limits come from the kernel, not from this package. Linux only lets
-// sockets of the same effective user share a port. On macOS and the BSDs the
-// option lets the sockets bind but does not balance between them (FreeBSD
-// balances only with SO_REUSEPORT_LB).
+// sockets of the same effective user share a port. On macOS, NetBSD and
+// OpenBSD the option lets the sockets bind but does not balance between
+// them; DragonFly balances, and on FreeBSD the package sets SO_REUSEPORT_LB,
+// which balances, instead of SO_REUSEPORT, which does not.
 //
 // The package works with any Go program: Listen and ListenPacket return
 // ordinary net.Listener and net.PacketConn values, and Control plugs into a

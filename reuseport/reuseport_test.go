@@ -118,10 +118,12 @@ func spread(tb testing.TB, send func() error, got <-chan int, errc <-chan error)
 }
 
 // checkBalanced requires both sockets to have received traffic where the
-// kernel balances a reuseport group (Linux); elsewhere only binding is shared.
+// kernel balances a reuseport group (Linux, DragonFly, and FreeBSD with
+// SO_REUSEPORT_LB); elsewhere only binding is shared.
 func checkBalanced(tb testing.TB, counts [2]int) {
 	tb.Helper()
-	if runtime.GOOS == "linux" && (counts[0] == 0 || counts[1] == 0) {
+	balances := runtime.GOOS == "linux" || runtime.GOOS == "dragonfly" || runtime.GOOS == "freebsd"
+	if balances && (counts[0] == 0 || counts[1] == 0) {
 		tb.Fatalf("kernel sent %d to the first socket and %d to the second, want both > 0", counts[0], counts[1])
 	}
 }
@@ -417,11 +419,11 @@ func TestControlSetsOptions(t *testing.T) {
 	var addrErr, portErr error
 	if err := rc.Control(func(fd uintptr) {
 		addr, addrErr = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR)
-		port, portErr = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT)
+		port, portErr = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, reusePortOption)
 	}); err != nil {
 		t.Fatal(err)
 	}
 	if addrErr != nil || portErr != nil || addr == 0 || port == 0 {
-		t.Fatalf("SO_REUSEADDR = %d (%v), SO_REUSEPORT = %d (%v), want both set", addr, addrErr, port, portErr)
+		t.Fatalf("SO_REUSEADDR = %d (%v), SO_REUSEPORT(_LB) = %d (%v), want both set", addr, addrErr, port, portErr)
 	}
 }

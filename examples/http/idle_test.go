@@ -38,7 +38,7 @@ func raiseNoFile(tb testing.TB) uint64 {
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
 		tb.Fatalf("setrlimit: %v", err)
 	}
-	return rl.Cur
+	return uint64(rl.Cur) // int64 on some BSDs
 }
 
 // TestIdleClientsChild is the child half of TestIdleConnections; run
@@ -47,8 +47,9 @@ func raiseNoFile(tb testing.TB) uint64 {
 // waits (at most 15 s) for the server to end each one, and prints
 // "closed <count> eof=<n> reset=<n> data=<n> lifetimes=<µs,µs,...>",
 // where a lifetime is from the start of that connection's connect to its
-// end as the client saw it. It uses raw sockets and one epoll instance rather than
-// a goroutine per connection, which the race detector limits to 8,128.
+// end as the client saw it. It uses raw sockets and one epoll or kqueue
+// instance (idleWatch) rather than a goroutine per connection, which the
+// race detector limits to 8,128.
 func TestIdleClientsChild(t *testing.T) {
 	spec := os.Getenv(idleChildEnv)
 	if spec == "" {
@@ -64,11 +65,11 @@ func TestIdleClientsChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	raiseNoFile(t)
-	ep, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	w, err := newIdleWatch()
 	if err != nil {
-		t.Fatalf("epoll_create1: %v", err)
+		t.Fatalf("poller: %v", err)
 	}
-	defer syscall.Close(ep)
+	defer w.close()
 
 	type clientEnd struct {
 		connected time.Time
@@ -82,10 +83,11 @@ func TestIdleClientsChild(t *testing.T) {
 	}()
 	began := time.Now()
 	for i := range n {
-		fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+		fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0) // darwin has no SOCK_CLOEXEC
 		if err != nil {
 			t.Fatalf("socket %d: %v", i, err)
 		}
+		syscall.CloseOnExec(fd)
 		// Before the connect: the server's idle clock for this connection
 		// cannot start earlier, which makes a lifetime below the timeout
 		// a real early close. A blocking connect to a loopback listener
@@ -96,29 +98,26 @@ func TestIdleClientsChild(t *testing.T) {
 			t.Fatalf("connect %d: %v", i, err)
 		}
 		ends[fd] = &clientEnd{connected: connecting}
-		ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(fd)}
-		if err := syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
-			t.Fatalf("epoll_ctl %d: %v", i, err)
+		if err := w.add(fd); err != nil {
+			t.Fatalf("watch %d: %v", i, err)
 		}
 	}
 	fmt.Printf("connected %d %v\n", n, time.Since(began))
 
 	var closed, eof, reset, data int
 	lifetimes := make([]string, 0, n)
-	events := make([]syscall.EpollEvent, 256)
 	buf := make([]byte, 512)
 	deadline := time.Now().Add(15 * time.Second)
 	// Bounded: ends at the deadline, or once every connection ended.
 	for closed < n && time.Now().Before(deadline) {
-		k, err := syscall.EpollWait(ep, events, 100)
+		ready, err := w.wait(100)
 		if errors.Is(err, syscall.EINTR) {
 			continue
 		}
 		if err != nil {
-			t.Fatalf("epoll_wait: %v", err)
+			t.Fatalf("wait: %v", err)
 		}
-		for _, ev := range events[:k] {
-			fd := int(ev.Fd)
+		for _, fd := range ready {
 			ce := ends[fd]
 			if ce == nil || ce.ended != 0 {
 				continue
@@ -137,7 +136,7 @@ func TestIdleClientsChild(t *testing.T) {
 			ce.ended = time.Since(ce.connected)
 			closed++
 			lifetimes = append(lifetimes, strconv.FormatInt(ce.ended.Microseconds(), 10))
-			_ = syscall.EpollCtl(ep, syscall.EPOLL_CTL_DEL, fd, nil)
+			w.del(fd)
 		}
 	}
 	fmt.Printf("closed %d eof=%d reset=%d data=%d lifetimes=%s\n", closed, eof, reset, data, strings.Join(lifetimes, ","))

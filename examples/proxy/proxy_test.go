@@ -327,10 +327,11 @@ func TestProxyHalfClose(t *testing.T) {
 // backend's accept queue is kept full, so the proxy's SYN is dropped and
 // its connect completes only on a retransmission, a second or so later.
 func TestProxyEarlyBytes(t *testing.T) {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0) // darwin has no SOCK_CLOEXEC
 	if err != nil {
 		t.Fatal(err)
 	}
+	unix.CloseOnExec(fd)
 	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
 )
@@ -16,7 +17,7 @@ import (
 //	"[::1]:9000"           -> ("tcp", "[::1]:9000")
 //	"udp6://[::1]:53"      -> ("udp6", "[::1]:53")
 //	"unix:///tmp/x.sock"   -> ("unix", "/tmp/x.sock")
-//	"unix://@name"         -> ("unix", "@name")          Linux abstract socket
+//	"unix://@name"         -> ("unix", "@name")          Linux abstract socket (an error elsewhere)
 //
 // Schemes are tcp, tcp4, tcp6, udp, udp4, udp6, unix, unixgram and
 // unixpacket (package net's network names), matched without regard to
@@ -101,6 +102,10 @@ func splitProblem(address string, err error) string {
 }
 
 func unixPathProblem(path string) string {
+	return unixPathProblemOn(runtime.GOOS, path)
+}
+
+func unixPathProblemOn(goos, path string) string {
 	switch {
 	case path == "":
 		return "empty unix socket path"
@@ -108,6 +113,8 @@ func unixPathProblem(path string) string {
 		return "empty abstract socket name"
 	case strings.IndexByte(path, 0) >= 0:
 		return "unix socket path contains a NUL byte"
+	case path[0] == '@':
+		return abstractUnixProblem(goos)
 	}
 	return ""
 }

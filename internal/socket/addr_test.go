@@ -2,6 +2,7 @@ package socket
 
 import (
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -55,6 +56,9 @@ func TestParseAddr(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if strings.HasPrefix(tt.wantAddress, "@") && abstractUnixProblem(runtime.GOOS) != "" {
+				tt.wantErr = "only on Linux" // abstract sockets
+			}
 			network, address, err := ParseAddr(tt.in)
 			if tt.wantErr == "" {
 				if err != nil {

@@ -1,4 +1,4 @@
-//go:build linux && !race
+//go:build (linux || darwin || dragonfly || freebsd || netbsd || openbsd) && !evloop_portable && !race
 
 package socket
 

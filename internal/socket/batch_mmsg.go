@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux && !evloop_portable
 
 package socket
 
@@ -24,6 +24,9 @@ type DatagramBatch struct {
 	siovs  []unix.Iovec
 	snames []unix.RawSockaddrAny
 }
+
+// SendSyscall names the system call Send makes, for errors.
+const SendSyscall = "sendmmsg"
 
 // NewDatagramBatch makes a batch of n slots of slot bytes.
 func NewDatagramBatch(slot, n int) *DatagramBatch {

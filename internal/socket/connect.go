@@ -1,4 +1,4 @@
-//go:build linux
+//go:build (linux || darwin || dragonfly || freebsd || netbsd || openbsd) && !evloop_portable
 
 package socket
 
@@ -28,9 +28,9 @@ func Connect(sa unix.Sockaddr) (fd int, err error) {
 	if err != nil {
 		return -1, err
 	}
-	fd, err = SocketFunc(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fd, err = openSocket(family, unix.SOCK_STREAM)
 	if err != nil {
-		return -1, os.NewSyscallError("socket", err)
+		return -1, err
 	}
 	err = ConnectFunc(fd, sa)
 	switch {
@@ -100,21 +100,13 @@ func (in Info) Network() string {
 // not a socket fails with an *os.SyscallError wrapping ENOTSOCK (EBADF for
 // one that is not open). Safe from any goroutine.
 func Inspect(fd int) (Info, error) {
-	var in Info
-	opts := []struct {
-		opt int
-		val *int
-	}{
-		{unix.SO_TYPE, &in.Type},
-		{unix.SO_DOMAIN, &in.Domain},
-		{unix.SO_PROTOCOL, &in.Protocol},
+	typ, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE)
+	if err != nil {
+		return Info{}, os.NewSyscallError("getsockopt", err)
 	}
-	for _, o := range opts {
-		v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, o.opt)
-		if err != nil {
-			return Info{}, os.NewSyscallError("getsockopt", err)
-		}
-		*o.val = v
+	in := Info{Type: typ}
+	if in.Domain, in.Protocol, err = domainAndProtocol(fd, typ); err != nil {
+		return Info{}, err
 	}
 	listening, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ACCEPTCONN)
 	if err != nil {

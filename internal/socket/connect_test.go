@@ -1,4 +1,4 @@
-//go:build linux
+//go:build (linux || darwin || dragonfly || freebsd || netbsd || openbsd) && !evloop_portable
 
 package socket
 
@@ -8,6 +8,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,9 +121,6 @@ func TestConnectSeams(t *testing.T) {
 	if fd, err := Connect(sa); fd != -1 || !errors.As(err, &se) || se.Syscall != "socket" || !errors.Is(err, unix.EMFILE) {
 		t.Errorf("Connect = (%d, %v), want (-1, socket: EMFILE)", fd, err)
 	}
-	if _, err := Connect(&unix.SockaddrNetlink{}); !errors.Is(err, ErrBadAddress) {
-		t.Errorf("Connect(netlink) = %v, want ErrBadAddress", err)
-	}
 }
 
 func TestDialAddrs(t *testing.T) {
@@ -153,6 +152,9 @@ func TestDialAddrs(t *testing.T) {
 		{network: "udp", address: "127.0.0.1:53", bad: ErrBadNetwork},
 	}
 	for _, tt := range tests {
+		if strings.HasPrefix(tt.address, "@") && abstractUnixProblem(runtime.GOOS) != "" {
+			tt.want, tt.ok, tt.bad = "", false, ErrBadAddress // abstract sockets are Linux's
+		}
 		addrs, ok, err := DialAddrs(tt.network, tt.address)
 		if tt.bad != nil {
 			if !errors.Is(err, tt.bad) {
@@ -217,12 +219,13 @@ func TestInspect(t *testing.T) {
 	if in, err := Inspect(a); err != nil || in.Domain != unix.AF_UNIX || in.Listening {
 		t.Errorf("Inspect(socketpair) = %+v, %v", in, err)
 	}
-	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+	pr, pw, err := os.Pipe()
+	if err != nil {
 		t.Fatal(err)
 	}
-	defer unix.Close(p[0])
-	defer unix.Close(p[1])
+	defer pr.Close()
+	defer pw.Close()
+	p := [2]int{int(pr.Fd()), int(pw.Fd())}
 	if _, err := Inspect(p[0]); !errors.Is(err, unix.ENOTSOCK) {
 		t.Errorf("Inspect(pipe) = %v, want ENOTSOCK", err)
 	}

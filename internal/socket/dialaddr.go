@@ -1,4 +1,4 @@
-//go:build linux
+//go:build (linux || darwin || dragonfly || freebsd || netbsd || openbsd) && !evloop_portable
 
 package socket
 
@@ -12,7 +12,7 @@ import (
 
 // DialAddrs returns the addresses to try, in order, for a dial to address
 // on network, as net.Dial takes them: "host:port" for tcp, tcp4 and tcp6,
-// a path (or "@name", an abstract socket) for unix. It never blocks: when
+// a path (or, on Linux, "@name", an abstract socket) for unix. It never blocks: when
 // the host is a name, the port a service name or an IPv6 zone an
 // interface name, it returns ok false and no error, and ResolveDial must
 // look them up. An empty host, as in ":80", is the unspecified address,

@@ -14,6 +14,14 @@
 // ECONNABORTED deterministically, the way net/hook_unix.go does for the
 // standard library.
 //
-// Address parsing (ParseAddr, IsStream) is portable; everything else is
-// Linux only.
+// Address parsing (ParseAddr, IsStream), the errnos and the per-system
+// answers (systems.go) are portable; everything else is built for Linux,
+// darwin and the BSDs. Only what differs between them has its own file:
+// accept4 or accept (accept*.go), socket flags and SIGPIPE (open*.go),
+// read, write and writev by number or through libc (rawio_*.go), batched
+// datagrams (batch_mmsg.go on Linux, batch_msg.go looping recvmsg and
+// sendmsg elsewhere), keepalive timing (keep*.go), SO_REUSEPORT or
+// FreeBSD's SO_REUSEPORT_LB (reuseport*.go), the unread byte count
+// (unread_*.go), the socket's domain and protocol (inspect_*.go) and the
+// default listen backlog (backlog_*.go).
 package socket

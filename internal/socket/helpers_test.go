@@ -1,4 +1,4 @@
-//go:build linux
+//go:build (linux || darwin || dragonfly || freebsd || netbsd || openbsd) && !evloop_portable
 
 package socket
 
@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -24,14 +25,30 @@ func swapHook[T any](tb testing.TB, hook *T, fake T) {
 	tb.Cleanup(func() { *hook = old })
 }
 
-// countFDs returns the number of open descriptors of this process.
+// countFDs returns the number of open descriptors of this process: the
+// entries of /proc/self/fd on Linux; elsewhere (where /dev/fd may show only
+// 0, 1 and 2) the descriptors below the soft limit, at most 1<<16, that
+// fcntl accepts.
 func countFDs(tb testing.TB) int {
 	tb.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		tb.Skipf("cannot list /proc/self/fd: %v", err)
+	if runtime.GOOS == "linux" {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			tb.Skipf("cannot list /proc/self/fd: %v", err)
+		}
+		return len(ents)
 	}
-	return len(ents)
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		tb.Fatalf("getrlimit: %v", err)
+	}
+	n := 0
+	for fd := 0; fd < int(min(lim.Cur, 1<<16)); fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // checkNoFDLeak records the descriptor count now and fails the test if it
@@ -74,9 +91,15 @@ func mustListen(tb testing.TB, network, address string, o Options) *Listener {
 // socketPair returns a connected non-blocking stream pair closed at cleanup.
 func socketPair(tb testing.TB) (a, b int) {
 	tb.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0) // darwin takes no flags here
 	if err != nil {
 		tb.Fatalf("socketpair: %v", err)
+	}
+	for _, fd := range fds {
+		unix.CloseOnExec(fd)
+		if err := unix.SetNonblock(fd, true); err != nil {
+			tb.Fatalf("nonblock: %v", err)
+		}
 	}
 	tb.Cleanup(func() {
 		unix.Close(fds[0])
@@ -222,6 +245,20 @@ func getInt(tb testing.TB, fd, level, opt int) int {
 		tb.Fatalf("getsockopt(%d, %d): %v", level, opt, err)
 	}
 	return v
+}
+
+// getFlag reads a boolean socket option as 0 or 1: the BSDs report "on" as
+// the option's own bit (SO_KEEPALIVE reads 8, TCP_NODELAY 4), Linux as 1.
+func getFlag(tb testing.TB, fd, level, opt int) int {
+	tb.Helper()
+	return flag(getInt(tb, fd, level, opt))
+}
+
+func flag(v int) int {
+	if v != 0 {
+		return 1
+	}
+	return 0
 }
 
 // pattern returns n deterministic bytes that differ at every offset modulo

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build (linux || darwin || dragonfly || freebsd || netbsd || openbsd) && !evloop_portable
 
 package socket
 
@@ -12,16 +12,15 @@ import (
 
 // Syscall seams. Every socket syscall the engine makes goes through one of
 // these variables so tests can inject EAGAIN, EINTR, short writes, EMFILE or
-// ECONNABORTED without a misbehaving kernel.
+// ECONNABORTED without a misbehaving kernel. The accept seam is declared
+// with Accept (Accept4Func where the system has accept4, AcceptFunc on
+// darwin and OpenBSD), the datagram seams with the batch that uses them
+// (RecvmmsgFunc and SendmmsgFunc on Linux).
 //
 // They are plain variables read without synchronisation on the hot path:
 // swap them only while no engine or listener is in use (in a test, before
 // starting and restored in t.Cleanup), never concurrently with a call.
 var (
-	// Accept4Func is accept4(2), returning the peer as SockaddrToAddrPort
-	// would. Accept calls it.
-	Accept4Func func(fd int, flags int) (nfd int, peer netip.AddrPort, err error) = rawAccept4
-
 	// ReadFunc is read(2). Read calls it.
 	ReadFunc func(fd int, p []byte) (int, error) = rawRead
 
@@ -32,18 +31,13 @@ var (
 	// Writev calls it.
 	WritevFunc func(fd int, bufs [][]byte) (int, error) = writev
 
-	// RecvmmsgFunc is recvmmsg(2) with MSG_DONTWAIT. Recvmmsg calls it.
-	RecvmmsgFunc func(fd int, msgs []Mmsghdr) (int, error) = rawRecvmmsg
-
-	// SendmmsgFunc is sendmmsg(2) with MSG_DONTWAIT|MSG_NOSIGNAL. Sendmmsg
-	// calls it.
-	SendmmsgFunc func(fd int, msgs []Mmsghdr) (int, error) = rawSendmmsg
-
 	// CloseFunc is close(2). Close and Listener.Close call it, and Listen
 	// calls it to release a socket after a failure.
 	CloseFunc func(fd int) error = unix.Close
 
-	// SocketFunc is socket(2). Listen and Connect call it.
+	// SocketFunc is socket(2). Listen and Connect call it, with the type
+	// already or'ed with SOCK_NONBLOCK|SOCK_CLOEXEC except on darwin,
+	// whose socket(2) takes no such flags.
 	SocketFunc func(domain, typ, proto int) (int, error) = unix.Socket
 
 	// ConnectFunc is connect(2) on a non-blocking socket. Connect calls it;

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build (linux || darwin || dragonfly || freebsd || netbsd || openbsd) && !evloop_portable
 
 package socket
 
@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strconv"
-	"strings"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -20,13 +18,15 @@ type Options struct {
 	// ReuseAddr sets SO_REUSEADDR on inet sockets so a restarted server can
 	// bind while old connections sit in TIME_WAIT. Ignored for unix.
 	ReuseAddr bool
-	// ReusePort sets SO_REUSEPORT on inet sockets so several listeners (one
-	// per event loop) share the address and the kernel balances between
+	// ReusePort sets SO_REUSEPORT (SO_REUSEPORT_LB on FreeBSD) on inet
+	// sockets so several listeners (one per event loop) share the address
+	// and, on Linux, FreeBSD and DragonFly, the kernel balances between
 	// them. Ignored for unix.
 	ReusePort bool
 	// Backlog is the listen(2) queue length for stream sockets. 0 reads
-	// /proc/sys/net/core/somaxconn, falling back to unix.SOMAXCONN; the
-	// kernel caps any value at somaxconn.
+	// the system's limit (/proc/sys/net/core/somaxconn on Linux, a sysctl
+	// on darwin and the BSDs but NetBSD), falling back to unix.SOMAXCONN;
+	// the kernel caps any value at its limit.
 	Backlog int
 	// RecvBuffer and SendBuffer set SO_RCVBUF and SO_SNDBUF in bytes, which
 	// accepted TCP connections inherit. 0 keeps the kernel default.
@@ -48,7 +48,7 @@ type Listener struct {
 	// Close only while it is still the same file (device and inode), so a
 	// successor's socket is never deleted.
 	unlinkPath string
-	unlinkDev  uint64
+	unlinkDev  uint64 // st_dev and st_ino, whose types differ by system
 	unlinkIno  uint64
 	keepFile   atomic.Bool // handed over or adopted: never unlink
 	closed     atomic.Bool
@@ -63,7 +63,8 @@ type Listener struct {
 // is removed first; a live listener there makes Listen fail with an error
 // wrapping unix.EADDRINUSE (that listener sees the probe as a connection
 // closed at once); any other file is left alone and bind fails.
-// Names starting with '@' are Linux abstract sockets and have no file.
+// Names starting with '@' are Linux abstract sockets and have no file;
+// other systems refuse them (ErrBadAddress).
 //
 // On failure every fd Listen created is closed. Errors are *net.OpError
 // values, as net.Listen returns: Op "listen", Net network, Addr the
@@ -98,13 +99,13 @@ func listen(network, address string, o Options) (*Listener, net.Addr, error) {
 	if IsStream(network) {
 		typ = unix.SOCK_STREAM
 	}
-	fd, err := SocketFunc(ep.family, typ|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fd, err := openSocket(ep.family, typ)
 	if err != nil && ep.dual && errors.Is(err, unix.EAFNOSUPPORT) {
 		ep = endpoint{family: unix.AF_INET, sa: &unix.SockaddrInet4{Port: ep.port}, port: ep.port, addr: ep.addr}
-		fd, err = SocketFunc(ep.family, typ|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+		fd, err = openSocket(ep.family, typ)
 	}
 	if err != nil {
-		return nil, ep.addr, os.NewSyscallError("socket", err)
+		return nil, ep.addr, err
 	}
 	l := &Listener{FD: fd, Network: network}
 	if err := l.setup(ep, o, typ == unix.SOCK_STREAM); err != nil {
@@ -186,25 +187,10 @@ func (l *Listener) rememberFile(path string) {
 	if unix.Lstat(path, &st) != nil {
 		return
 	}
-	l.unlinkPath, l.unlinkDev, l.unlinkIno = path, st.Dev, st.Ino
+	l.unlinkPath, l.unlinkDev, l.unlinkIno = path, uint64(st.Dev), uint64(st.Ino)
 }
 
 func (l *Listener) ownsFile() bool {
 	var st unix.Stat_t
-	return unix.Lstat(l.unlinkPath, &st) == nil && st.Dev == l.unlinkDev && st.Ino == l.unlinkIno
-}
-
-// backlog reads somaxconn at each Listen rather than caching it in a package
-// variable: listening is rare and the sysctl may change while a process runs.
-func backlog(n int) int {
-	if n > 0 {
-		return n
-	}
-	b, err := os.ReadFile("/proc/sys/net/core/somaxconn")
-	if err == nil {
-		if v, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && v > 0 {
-			return v
-		}
-	}
-	return unix.SOMAXCONN
+	return unix.Lstat(l.unlinkPath, &st) == nil && uint64(st.Dev) == l.unlinkDev && uint64(st.Ino) == l.unlinkIno
 }

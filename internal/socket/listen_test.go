@@ -1,4 +1,4 @@
-//go:build linux
+//go:build (linux || darwin || dragonfly || freebsd || netbsd || openbsd) && !evloop_portable
 
 package socket
 
@@ -10,7 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -35,7 +35,7 @@ func checkListenerFD(tb testing.TB, fd int, stream bool) {
 	if got := getInt(tb, fd, unix.SOL_SOCKET, unix.SO_TYPE); got != wantType {
 		tb.Errorf("fd %d: SO_TYPE = %d, want %d", fd, got, wantType)
 	}
-	if got := getInt(tb, fd, unix.SOL_SOCKET, unix.SO_ACCEPTCONN); got != wantAccept {
+	if got := getFlag(tb, fd, unix.SOL_SOCKET, unix.SO_ACCEPTCONN); got != wantAccept {
 		tb.Errorf("fd %d: SO_ACCEPTCONN = %d, want %d", fd, got, wantAccept)
 	}
 }
@@ -89,7 +89,7 @@ func TestListenInet(t *testing.T) {
 				t.Fatalf("Addr = %v, want %s with a resolved port", l.Addr, tt.wantIP)
 			}
 			if tt.ipv6 {
-				if got := getInt(t, l.FD, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY) == 1; got != tt.wantV6Only {
+				if got := getFlag(t, l.FD, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY) == 1; got != tt.wantV6Only {
 					t.Errorf("IPV6_V6ONLY = %v, want %v", got, tt.wantV6Only)
 				}
 			}
@@ -207,11 +207,11 @@ func TestListenOptions(t *testing.T) {
 	checkNoFDLeak(t)
 	o := Options{ReuseAddr: true, ReusePort: true, Backlog: 16, RecvBuffer: 64 << 10, SendBuffer: 32 << 10}
 	l := mustListen(t, "tcp", "127.0.0.1:0", o)
-	if got := getInt(t, l.FD, unix.SOL_SOCKET, unix.SO_REUSEADDR); got != 1 {
+	if got := getFlag(t, l.FD, unix.SOL_SOCKET, unix.SO_REUSEADDR); got != 1 {
 		t.Errorf("SO_REUSEADDR = %d, want 1", got)
 	}
-	if got := getInt(t, l.FD, unix.SOL_SOCKET, unix.SO_REUSEPORT); got != 1 {
-		t.Errorf("SO_REUSEPORT = %d, want 1", got)
+	if got := getFlag(t, l.FD, unix.SOL_SOCKET, reusePortOption); got != 1 {
+		t.Errorf("SO_REUSEPORT(_LB) = %d, want 1", got)
 	}
 	if got := getInt(t, l.FD, unix.SOL_SOCKET, unix.SO_RCVBUF); got < o.RecvBuffer {
 		t.Errorf("SO_RCVBUF = %d, want >= %d", got, o.RecvBuffer)
@@ -224,42 +224,19 @@ func TestListenOptions(t *testing.T) {
 		t.Fatalf("second reuseport listener bound %v, want %v", second.Addr, l.Addr)
 	}
 	plain := mustListen(t, "tcp", "127.0.0.1:0", Options{})
-	if got := getInt(t, plain.FD, unix.SOL_SOCKET, unix.SO_REUSEPORT); got != 0 {
-		t.Errorf("SO_REUSEPORT without the option = %d, want 0", got)
+	if got := getFlag(t, plain.FD, unix.SOL_SOCKET, reusePortOption); got != 0 {
+		t.Errorf("SO_REUSEPORT(_LB) without the option = %d, want 0", got)
 	}
 	// Reuse options are meaningless for unix sockets and must not fail there.
 	u := mustListen(t, "unix", filepath.Join(t.TempDir(), "o.sock"), o)
 	checkListenerFD(t, u.FD, true)
 }
 
-func TestBacklog(t *testing.T) {
-	b, err := os.ReadFile("/proc/sys/net/core/somaxconn")
-	want := unix.SOMAXCONN
-	if err == nil {
-		if v, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-			want = v
-		}
-	}
-	tests := []struct {
-		name string
-		in   int
-		want int
-	}{
-		{name: "default", in: 0, want: want},
-		{name: "explicit", in: 7, want: 7},
-	}
-	for _, tt := range tests {
-		if got := backlog(tt.in); got != tt.want {
-			t.Errorf("%s: backlog(%d) = %d, want %d", tt.name, tt.in, got, tt.want)
-		}
-	}
-}
-
 // staleSocket leaves a socket file at path that nobody listens on, as a
 // crashed server would.
 func staleSocket(tb testing.TB, path string) {
 	tb.Helper()
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := openSocket(unix.AF_UNIX, unix.SOCK_STREAM)
 	if err != nil {
 		tb.Fatalf("socket: %v", err)
 	}
@@ -366,6 +343,9 @@ func TestListenUnix(t *testing.T) {
 		}
 	})
 	t.Run("abstract", func(t *testing.T) {
+		if p := abstractUnixProblem(runtime.GOOS); p != "" {
+			t.Skip(p)
+		}
 		checkNoFDLeak(t)
 		name := fmt.Sprintf("@evloop-socket-test-%d", os.Getpid())
 		for range 2 {

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build (linux || darwin || dragonfly || freebsd || netbsd || openbsd) && !evloop_portable
 
 package socket
 
@@ -9,45 +9,6 @@ import (
 
 	"golang.org/x/sys/unix"
 )
-
-// read(2) and write(2) on the engine's sockets, which are non-blocking: they
-// return at once, so they go through RawSyscall and skip the runtime's
-// entersyscall/exitsyscall, two of which every echoed message would
-// otherwise pay. The result is what unix.Read and unix.Write return.
-
-func rawRead(fd int, p []byte) (int, error) {
-	n, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(bufPtr(p)), uintptr(len(p)))
-	if errno != 0 {
-		return -1, errno
-	}
-	return int(n), nil
-}
-
-func rawWrite(fd int, p []byte) (int, error) {
-	n, _, errno := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(bufPtr(p)), uintptr(len(p)))
-	if errno != 0 {
-		return -1, errno
-	}
-	return int(n), nil
-}
-
-// rawAccept4 is accept4(2) on a non-blocking listener. Unlike unix.Accept4,
-// which allocates the kernel's address and then a unix.Sockaddr for every
-// connection (about 190 bytes of garbage per accept, which a burst of
-// connections turns into resident memory the GC only gives back later), it
-// reads the peer into a stack buffer and converts it to a netip.AddrPort as
-// SockaddrToAddrPort does. Unix-domain and unknown families give the invalid
-// AddrPort.
-func rawAccept4(fd, flags int) (int, netip.AddrPort, error) {
-	var rsa unix.RawSockaddrAny
-	size := uint32(unix.SizeofSockaddrAny)
-	nfd, _, errno := unix.RawSyscall6(unix.SYS_ACCEPT4, uintptr(fd),
-		uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&size)), uintptr(flags), 0, 0)
-	if errno != 0 {
-		return -1, netip.AddrPort{}, errno
-	}
-	return int(nfd), rawToAddrPort(&rsa), nil
-}
 
 // rawToAddrPort converts a kernel inet address; the port is in network byte
 // order in the raw structures.

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build (linux || darwin || dragonfly || freebsd || netbsd || openbsd) && !evloop_portable
 
 package socket
 
@@ -96,9 +96,9 @@ func clearStale(path string) error {
 	if err != nil || fi.Mode().Type() != fs.ModeSocket {
 		return nil
 	}
-	fd, err := SocketFunc(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fd, err := openSocket(unix.AF_UNIX, unix.SOCK_STREAM)
 	if err != nil {
-		return os.NewSyscallError("socket", err)
+		return err
 	}
 	err = unix.Connect(fd, &unix.SockaddrUnix{Name: path})
 	if cerr := CloseFunc(fd); cerr != nil {

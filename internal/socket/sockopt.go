@@ -1,4 +1,4 @@
-//go:build linux
+//go:build (linux || darwin || dragonfly || freebsd || netbsd || openbsd) && !evloop_portable
 
 package socket
 
@@ -20,32 +20,6 @@ func SetNoDelay(fd int, on bool) error {
 	return setInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, boolInt(on))
 }
 
-// SetKeepAlive enables TCP keepalive probes after idle time without traffic,
-// then every interval, dropping the connection after count unanswered probes.
-// idle <= 0 turns keepalive off. Durations are rounded up to whole seconds,
-// at least 1; interval <= 0 uses idle, count <= 0 keeps the kernel default.
-// Values beyond the kernel's limits (32767 s, 127 probes) fail with EINVAL.
-func SetKeepAlive(fd int, idle, interval time.Duration, count int) error {
-	if idle <= 0 {
-		return setInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, 0)
-	}
-	if interval <= 0 {
-		interval = idle
-	}
-	if err := setInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, seconds(idle)); err != nil {
-		return err
-	}
-	if err := setInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, seconds(interval)); err != nil {
-		return err
-	}
-	if count > 0 {
-		if err := setInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPCNT, min(count, math.MaxInt32)); err != nil {
-			return err
-		}
-	}
-	return setInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1)
-}
-
 // SetRecvBuffer sets SO_RCVBUF. Linux doubles the value for bookkeeping and
 // caps it at net.core.rmem_max. A negative size fails with EINVAL.
 func SetRecvBuffer(fd, bytes int) error {
@@ -62,12 +36,6 @@ func SetSendBuffer(fd, bytes int) error {
 // old connections sit in TIME_WAIT.
 func SetReuseAddr(fd int, on bool) error {
 	return setInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, boolInt(on))
-}
-
-// SetReusePort sets SO_REUSEPORT, which lets several sockets of one user bind
-// the same address and has the kernel balance connections between them.
-func SetReusePort(fd int, on bool) error {
-	return setInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, boolInt(on))
 }
 
 // SetLinger sets SO_LINGER. sec < 0 turns lingering off, so close returns at
@@ -119,16 +87,6 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// Unread returns how many received bytes wait in fd's receive queue
-// (SIOCINQ); 0 when the kernel cannot tell. Safe from any goroutine.
-func Unread(fd int) int {
-	n, err := unix.IoctlGetInt(fd, unix.SIOCINQ)
-	if err != nil {
-		return 0
-	}
-	return n
-}
-
 // PendingError returns and clears fd's pending error (SO_ERROR), as an
 // *os.SyscallError naming read, or nil when there is none. Safe from any
 // goroutine.
@@ -149,16 +107,6 @@ func pendingError(fd int, op string) error {
 
 // CloseOnExec marks fd close-on-exec. Safe from any goroutine.
 func CloseOnExec(fd int) { unix.CloseOnExec(fd) }
-
-// FamilyOf returns the address family of the socket fd. Safe from any
-// goroutine.
-func FamilyOf(fd int) (Family, error) {
-	domain, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_DOMAIN)
-	if err != nil {
-		return 0, os.NewSyscallError("getsockopt", err)
-	}
-	return familyOfDomain(domain), nil
-}
 
 func familyOfDomain(domain int) Family {
 	switch domain {

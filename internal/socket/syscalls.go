@@ -1,12 +1,8 @@
-//go:build linux
+//go:build (linux || darwin || dragonfly || freebsd || netbsd || openbsd) && !evloop_portable
 
 package socket
 
-import (
-	"net/netip"
-
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 // The wrappers below are the engine's per-connection syscalls. They do not
 // allocate, do not retry and return errors as raw unix.Errno values (compare
@@ -14,13 +10,6 @@ import (
 // means "again now" or "wait for readiness", and wrapping would allocate on
 // every EAGAIN. Each is safe from any goroutine as far as the kernel is
 // concerned; the engine calls them only from the loop that owns fd.
-
-// Accept accepts one connection on the listening socket fd. The new fd is
-// non-blocking and close-on-exec. peer is the peer's address, the invalid
-// AddrPort for a Unix-domain peer.
-func Accept(fd int) (nfd int, peer netip.AddrPort, err error) {
-	return Accept4Func(fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
-}
 
 // Read reads into p once. (0, nil) with len(p) > 0 means end of stream.
 // p is not retained.

@@ -1,12 +1,8 @@
-//go:build linux
+//go:build (linux || darwin || dragonfly || freebsd || netbsd || openbsd) && !evloop_portable
 
 package socket
 
-import (
-	"unsafe"
-
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 // MaxIovecs is the most buffers one Writev call hands to the kernel. It is
 // well below IOV_MAX (1024) so the iovec array fits comfortably on the stack
@@ -38,11 +34,5 @@ func writev(fd int, bufs [][]byte) (int, error) {
 	if cnt == 0 {
 		return 0, nil
 	}
-	n, _, errno := unix.Syscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iovs[0])), uintptr(cnt))
-	if errno != 0 {
-		// unix.Errno values are below 256, which the runtime boxes into
-		// an interface without allocating.
-		return 0, errno
-	}
-	return int(n), nil
+	return sysWritev(fd, iovs[:cnt])
 }
