@@ -336,6 +336,10 @@
 // recvmsg(2) or sendmsg(2) per datagram (there is no recvmmsg or sendmmsg),
 // with the same semantics and no allocation; the default listen backlog
 // is the system's limit (a sysctl; 128 on NetBSD, which has none).
+// kqueue watches each direction with its own filter, so a connection whose
+// reading is paused and that has nothing to flush hears nothing of its
+// peer there: a reset is noticed when reading resumes, a write fails, or a
+// deadline or idle timeout fires, where epoll reports it at once.
 //
 // # Failures
 //
