@@ -44,7 +44,7 @@ func (eng Engine) Enroll(nc net.Conn) (Conn, error) {
 		return nil, fmt.Errorf("%w: %w", ErrBadSocket, err)
 	}
 	fd, derr := -1, error(nil)
-	if err := rc.Control(func(s uintptr) { fd, derr = socket.Dup(int(s)) }); err != nil {
+	if err := rc.Control(func(s uintptr) { fd, derr = socket.DupSystem(s) }); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadSocket, err) // nc is closed
 	}
 	if derr != nil {

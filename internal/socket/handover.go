@@ -1,0 +1,22 @@
+//go:build linux && !evloop_portable
+
+package socket
+
+import "os"
+
+// DupSystem returns a descriptor of the engine's own for the system socket
+// raw (from a net.Conn's or an *os.File's RawConn.Control), which stays the
+// caller's. Natively the engine's descriptors are system ones, so this is
+// Dup. Safe from any goroutine.
+func DupSystem(raw uintptr) (int, error) { return Dup(int(raw)) }
+
+// File returns an *os.File holding a system descriptor of its own for the
+// socket fd refers to (for exec.Cmd.ExtraFiles), named name. Safe from any
+// goroutine.
+func File(fd int, name string) (*os.File, error) {
+	nfd, err := Dup(fd)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(nfd), name), nil
+}
