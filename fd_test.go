@@ -2,16 +2,13 @@ package evloop
 
 import (
 	"fmt"
-	"net/netip"
 	"runtime/debug"
 	"sync"
 	"testing"
-
-	"github.com/evloop/evloop/internal/socket"
 )
 
 // itFDGuard tracks the sockets the engine creates and accepts through the
-// socket seams and records every close of a descriptor it does not own. In
+// socket seams (itGuardFDs installs it; each backend has its own seams) and records every close of a descriptor it does not own. In
 // one process the engine and the test's clients share the descriptor
 // table, so a double close by the engine would silently close a client.
 type itFDGuard struct {
@@ -20,37 +17,14 @@ type itFDGuard struct {
 	foreign []string
 }
 
-// itGuardFDs installs the guard for the rest of the test. The seams may only
-// be swapped while no engine runs, so call it before starting one.
-func itGuardFDs(tb testing.TB) *itFDGuard {
-	tb.Helper()
-	g := &itFDGuard{owned: map[int]bool{}}
-	accept, closeFD, sock := socket.Accept4Func, socket.CloseFunc, socket.SocketFunc
-	tb.Cleanup(func() { socket.Accept4Func, socket.CloseFunc, socket.SocketFunc = accept, closeFD, sock })
-	socket.Accept4Func = func(fd, flags int) (int, netip.AddrPort, error) {
-		nfd, sa, err := accept(fd, flags)
-		if err == nil {
-			g.own(nfd)
-		}
-		return nfd, sa, err
+// closing records the close of fd, flagging one the engine does not own.
+func (g *itFDGuard) closing(fd int) {
+	g.mu.Lock()
+	if !g.owned[fd] && len(g.foreign) < 3 {
+		g.foreign = append(g.foreign, fmt.Sprintf("close(%d) of a descriptor the engine does not own:\n%s", fd, debug.Stack()))
 	}
-	socket.SocketFunc = func(domain, typ, proto int) (int, error) {
-		fd, err := sock(domain, typ, proto)
-		if err == nil {
-			g.own(fd)
-		}
-		return fd, err
-	}
-	socket.CloseFunc = func(fd int) error {
-		g.mu.Lock()
-		if !g.owned[fd] && len(g.foreign) < 3 {
-			g.foreign = append(g.foreign, fmt.Sprintf("close(%d) of a descriptor the engine does not own:\n%s", fd, debug.Stack()))
-		}
-		delete(g.owned, fd)
-		g.mu.Unlock()
-		return closeFD(fd)
-	}
-	return g
+	delete(g.owned, fd)
+	g.mu.Unlock()
 }
 
 func (g *itFDGuard) own(fd int) {

@@ -1,3 +1,5 @@
+//go:build linux && !evloop_portable
+
 package evloop
 
 import (

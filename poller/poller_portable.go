@@ -31,6 +31,11 @@ type Poller struct {
 
 	mu    sync.Mutex
 	dirty []*registration // notified since the last Wait looked (under mu)
+	// spare is the array collect hands back to dirty (owner only), so the
+	// two slices alternate and notifying allocates nothing.
+	spare []*registration
+	// timer bounds a Wait with a timeout; it is reused (owner only).
+	timer *time.Timer
 
 	// signal carries "look again" to Wait: a notification or a wake. It
 	// holds one token, so any number of them coalesce.
@@ -159,7 +164,7 @@ func eventsOf(ready netfd.Ready, interest Interest) Events {
 // deleted by the handler may still get its event, recognised by its
 // generation. Owner goroutine only.
 func (p *Poller) Wait(timeout int, h Handler) (woken bool, err error) {
-	var timer *time.Timer
+	var timer <-chan time.Time
 	for {
 		p.collect()
 		// Clearing the flag before the caller drains its tasks is what
@@ -174,13 +179,13 @@ func (p *Poller) Wait(timeout int, h Handler) (woken bool, err error) {
 			continue
 		}
 		if timer == nil {
-			timer = time.NewTimer(time.Duration(timeout) * time.Millisecond)
-			defer timer.Stop()
+			timer = p.startTimer(time.Duration(timeout) * time.Millisecond)
+			defer p.timer.Stop()
 		}
 		select {
 		case <-p.signal:
 			continue
-		case <-timer.C:
+		case <-timer:
 		}
 		p.collect()
 		woken = p.wakePending.Load() != 0 && p.wakePending.Swap(0) != 0
@@ -195,16 +200,30 @@ func (p *Poller) Wait(timeout int, h Handler) (woken bool, err error) {
 	return woken, nil
 }
 
+// startTimer arms the reused timer for d and returns its channel.
+func (p *Poller) startTimer(d time.Duration) <-chan time.Time {
+	if p.timer == nil {
+		p.timer = time.NewTimer(d)
+	} else {
+		p.timer.Reset(d) // since Go 1.23 no stale value survives Stop or Reset
+	}
+	return p.timer.C
+}
+
 // collect fills p.events from the registrations that were ready last time
 // and those notified since, and keeps the ones still ready as active.
 func (p *Poller) collect() {
 	p.mu.Lock()
 	dirty := p.dirty
-	p.dirty = nil
+	p.dirty = p.spare[:0]
 	for _, r := range dirty {
 		r.queued = false
 	}
 	p.mu.Unlock()
+	defer func() {
+		clear(dirty)
+		p.spare = dirty[:0]
+	}()
 
 	active := p.active[:0]
 	check := func(r *registration) {

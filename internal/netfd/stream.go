@@ -19,6 +19,12 @@ const (
 	// readChunk is the reader goroutine's buffer: the most one conn.Read
 	// takes before its bytes are appended to the inbound buffer.
 	readChunk = 32 << 10
+	// smallRead is the reader's buffer for a quiet peer.
+	smallRead = 256
+	// retainBuffer is the most memory an emptied inbound or outbound
+	// buffer keeps for the next bytes; larger ones are released, so an
+	// idle stream holds little.
+	retainBuffer = 4 << 10
 	// writeChunk is the most one conn.Write is given, so the writer frees
 	// send-buffer room as it goes rather than only at the end.
 	writeChunk = 64 << 10
@@ -32,7 +38,8 @@ type stream struct {
 	conn   net.Conn
 	notify func()
 
-	in      []byte // received, not yet read
+	small   [smallRead]byte // the reader's buffer while the peer is quiet
+	in      []byte          // received, not yet read
 	inCap   int
 	eof     bool  // the peer's FIN was read (after in drains, Read says 0)
 	readErr error // the reader's error, returned once after in drains
@@ -52,6 +59,9 @@ type stream struct {
 	cancel  context.CancelFunc // aborts the dial
 	dialErr error
 }
+
+// readBuffers holds the readers' readChunk buffers between bursts.
+var readBuffers = sync.Pool{New: func() any { b := make([]byte, readChunk); return &b }}
 
 func newStream() *stream {
 	s := &stream{inCap: DefaultRecvBuffer, outCap: DefaultSendBuffer}
@@ -143,9 +153,17 @@ func streamOf(fd int) (*stream, error) {
 }
 
 // readLoop moves bytes from c into the inbound buffer while it has room,
-// until end of stream, an error, or Close.
+// until end of stream, an error, or Close. While the peer is quiet it reads
+// into the small buffer inside the stream, so an idle connection holds no
+// large one; a read that fills the small buffer makes the next one use a
+// pooled readChunk buffer, until a read leaves that one part empty.
 func (s *stream) readLoop(c net.Conn) {
-	buf := make([]byte, readChunk)
+	var big *[]byte
+	defer func() {
+		if big != nil {
+			readBuffers.Put(big)
+		}
+	}()
 	for {
 		s.mu.Lock()
 		for len(s.in) >= s.inCap && !s.closed {
@@ -155,10 +173,14 @@ func (s *stream) readLoop(c net.Conn) {
 			s.mu.Unlock()
 			return
 		}
-		want := min(s.inCap-len(s.in), len(buf))
+		room := s.inCap - len(s.in)
 		s.mu.Unlock()
 
-		n, err := c.Read(buf[:want])
+		buf := s.small[:]
+		if big != nil {
+			buf = *big
+		}
+		n, err := c.Read(buf[:min(room, len(buf))])
 
 		s.mu.Lock()
 		if s.closed {
@@ -166,6 +188,13 @@ func (s *stream) readLoop(c net.Conn) {
 			return
 		}
 		s.in = append(s.in, buf[:n]...)
+		switch {
+		case big == nil && n == len(s.small):
+			big = readBuffers.Get().(*[]byte)
+		case big != nil && n < len(*big)/2:
+			readBuffers.Put(big)
+			big = nil
+		}
 		switch {
 		case err == nil:
 		case errors.Is(err, io.EOF):
@@ -201,9 +230,9 @@ func Read(fd int, p []byte) (int, error) {
 	if len(s.in) > 0 {
 		wasFull := len(s.in) >= s.inCap
 		n := copy(p, s.in)
-		s.in = s.in[n:]
-		if len(s.in) == 0 {
-			s.in = nil // an idle stream holds no inbound memory
+		s.in = s.in[:copy(s.in, s.in[n:])]
+		if len(s.in) == 0 && cap(s.in) > retainBuffer {
+			s.in = nil // a burst's memory is not kept by an idle stream
 		}
 		if wasFull {
 			s.room.Signal()
@@ -311,8 +340,35 @@ func (s *stream) queue(p []byte) int {
 func (s *stream) startWriter() {
 	if !s.writing {
 		s.writing = true
-		go s.writeLoop(s.conn)
+		starting.mu.Lock()
+		starting.streams = append(starting.streams, s)
+		starting.mu.Unlock()
+		go runWriter()
 	}
+}
+
+// starting hands each new writer goroutine its stream. A go statement
+// with arguments allocates a closure for them, once per burst of output;
+// a goroutine started without arguments that takes its stream from here
+// does not, which keeps an echo turn free of allocations.
+var starting struct {
+	mu      sync.Mutex
+	streams []*stream
+}
+
+// runWriter runs the writer of one stream from starting; each go
+// runWriter() follows one append, so there is always one to take.
+func runWriter() {
+	starting.mu.Lock()
+	last := len(starting.streams) - 1
+	s := starting.streams[last]
+	starting.streams[last] = nil
+	starting.streams = starting.streams[:last]
+	starting.mu.Unlock()
+	s.mu.Lock()
+	c := s.conn
+	s.mu.Unlock()
+	s.writeLoop(c)
 }
 
 // writeLoop writes the outbound buffer to c in order and exits when it is
@@ -321,7 +377,9 @@ func (s *stream) writeLoop(c net.Conn) {
 	for {
 		s.mu.Lock()
 		if len(s.out) == 0 || s.writeErr != nil || s.closed && s.linger0 {
-			s.out = nil
+			if s.out = s.out[:0]; cap(s.out) > retainBuffer || s.closed {
+				s.out = nil
+			}
 			s.writing = false
 			shut := s.shutWr && s.writeErr == nil
 			closeConn := s.closed
@@ -346,7 +404,8 @@ func (s *stream) writeLoop(c net.Conn) {
 		n, err := c.Write(chunk)
 
 		s.mu.Lock()
-		s.out = s.out[n:]
+		// Close may have dropped the buffer meanwhile (a reset).
+		s.out = s.out[:copy(s.out, s.out[min(n, len(s.out)):])]
 		if err != nil && !s.closed {
 			s.writeErr = errnoOf(err)
 			if !errors.Is(s.writeErr, syscall.ECONNRESET) {
