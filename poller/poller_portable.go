@@ -66,10 +66,8 @@ func Open() (*Poller, error) {
 // its last Wait. A Wake after Close does nothing and returns ErrClosed.
 func (p *Poller) Close() error {
 	p.closed.Store(true)
-	for fd, r := range p.regs {
-		r.watch.Stop()
-		r.deleted = true
-		delete(p.regs, fd)
+	for _, r := range p.regs {
+		p.drop(r)
 	}
 	p.active = nil
 	return nil
@@ -79,8 +77,11 @@ func (p *Poller) Close() error {
 // when fd is watched already, EBADF when it is not open. Owner goroutine
 // only.
 func (p *Poller) Add(fd int, gen uint32, interest Interest) error {
-	if _, ok := p.regs[fd]; ok {
-		return os.NewSyscallError("poll_ctl", syscall.EEXIST)
+	if r, ok := p.regs[fd]; ok {
+		if r.watch.Current(fd) {
+			return os.NewSyscallError("poll_ctl", syscall.EEXIST)
+		}
+		p.drop(r) // its descriptor was closed, which ends a registration
 	}
 	r := &registration{fd: fd, gen: gen, interest: interest}
 	w, err := netfd.WatchFD(fd, func() { p.notify(r) })
@@ -97,6 +98,10 @@ func (p *Poller) Add(fd int, gen uint32, interest Interest) error {
 // ENOENT when fd is not watched. Owner goroutine only.
 func (p *Poller) Mod(fd int, gen uint32, interest Interest) error {
 	r, ok := p.regs[fd]
+	if ok && !r.watch.Current(fd) {
+		p.drop(r)
+		ok = false
+	}
 	if !ok {
 		return os.NewSyscallError("poll_ctl", syscall.ENOENT)
 	}
@@ -112,10 +117,19 @@ func (p *Poller) Del(fd int) error {
 	if !ok {
 		return os.NewSyscallError("poll_ctl", syscall.ENOENT)
 	}
+	current := r.watch.Current(fd)
+	p.drop(r)
+	if !current {
+		return os.NewSyscallError("poll_ctl", syscall.ENOENT)
+	}
+	return nil
+}
+
+// drop ends r's registration.
+func (p *Poller) drop(r *registration) {
 	r.watch.Stop()
 	r.deleted = true
-	delete(p.regs, fd)
-	return nil
+	delete(p.regs, r.fd)
 }
 
 // notify queues r to be looked at by the next Wait and signals it. Any

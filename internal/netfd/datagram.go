@@ -4,34 +4,45 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // maxRead is the reader's buffer: larger than any UDP payload, so a
 // datagram arrives whole and the reader of a slot can tell it was longer.
 const maxRead = 64 << 10
 
-// datagram is a bound UDP socket: a reader goroutine queues what arrives,
-// up to inCap bytes, and drops the rest as a full kernel buffer does.
+// datagram is a bound UDP socket: a reader goroutine takes one datagram at
+// a time from the system's buffer, when the one before was read, for the
+// same reason a listener accepts one connection at a time: a socket handed
+// to another process keeps what was not read in the buffer they share.
 type datagram struct {
 	mu     sync.Mutex
+	resume sync.Cond // the reader waits on it while paused
+	// paused: as for a listener, datagrams stay in the system's buffer
+	// while nobody watches the socket (after someone did), so a process it
+	// was handed to receives them.
+	paused bool
 	conn   *net.UDPConn
 	notify func()
-	queue  []packet
-	queued int // bytes in queue
+	queue  []packet // queue[head:] waits to be read
+	head   int
+	queued int // bytes of the buffers in queue, as a kernel counts them
 	inCap  int
 	closed bool
 }
 
 type packet struct {
-	data []byte
+	data *[]byte // pooled
 	peer netip.AddrPort
 }
 
 // ListenPacket enters a bound UDP socket as a descriptor that owns it.
 func ListenPacket(c *net.UDPConn) int {
 	d := &datagram{conn: c, inCap: DefaultRecvBuffer}
+	d.resume.L = &d.mu
 	go d.readLoop()
 	return add(d)
 }
@@ -39,12 +50,20 @@ func ListenPacket(c *net.UDPConn) int {
 func (d *datagram) readLoop() {
 	buf := make([]byte, maxRead)
 	for {
+		d.mu.Lock()
+		for (d.paused || d.head < len(d.queue)) && !d.closed {
+			d.resume.Wait()
+		}
+		d.mu.Unlock()
 		n, peer, err := d.conn.ReadFromUDPAddrPort(buf)
 		d.mu.Lock()
 		closed := d.closed
 		d.mu.Unlock()
 		if closed || errors.Is(err, net.ErrClosed) {
 			return
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			continue // paused (see watch)
 		}
 		if err != nil {
 			// An ICMP error for an earlier send (port unreachable) fails
@@ -53,10 +72,14 @@ func (d *datagram) readLoop() {
 			continue
 		}
 		d.mu.Lock()
-		dropped := d.queued+n > d.inCap
-		if !dropped {
-			d.queue = append(d.queue, packet{data: append([]byte(nil), buf[:n]...), peer: peer})
-			d.queued += n
+		b := getBuffer(n)
+		dropped := d.queued+cap(*b) > d.inCap
+		if dropped {
+			putBuffer(b)
+		} else {
+			*b = append(*b, buf[:n]...)
+			d.queue = append(d.queue, packet{data: b, peer: peer})
+			d.queued += cap(*b)
 		}
 		notify := d.notify
 		d.mu.Unlock()
@@ -88,18 +111,20 @@ func RecvFrom(fd int, p []byte) (n int, peer netip.AddrPort, err error) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if len(d.queue) == 0 {
+	if d.head == len(d.queue) {
 		return 0, netip.AddrPort{}, syscall.EAGAIN
 	}
-	pk := d.queue[0]
-	d.queue[0] = packet{}
-	d.queue = d.queue[1:]
-	if len(d.queue) == 0 {
-		d.queue = nil
+	pk := d.queue[d.head]
+	d.queue[d.head] = packet{}
+	if d.head++; d.head == len(d.queue) {
+		d.queue, d.head = d.queue[:0], 0
+		d.resume.Signal()
 	}
-	d.queued -= len(pk.data)
-	copy(p, pk.data)
-	return len(pk.data), pk.peer, nil
+	d.queued -= cap(*pk.data)
+	copy(p, *pk.data)
+	n = len(*pk.data)
+	putBuffer(pk.data)
+	return n, pk.peer, nil
 }
 
 // SendTo sends p to peer at once.
@@ -128,7 +153,7 @@ func (d *datagram) ready() Ready {
 	if d.closed {
 		return 0
 	}
-	if len(d.queue) > 0 {
+	if d.head < len(d.queue) {
 		return Readable | Writable
 	}
 	return Writable
@@ -136,8 +161,18 @@ func (d *datagram) ready() Ready {
 
 func (d *datagram) watch(notify func()) {
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.notify = notify
-	d.mu.Unlock()
+	if d.closed || (notify == nil) == d.paused {
+		return
+	}
+	d.paused = notify == nil
+	var t time.Time
+	if d.paused {
+		t = time.Now()
+	}
+	_ = d.conn.SetReadDeadline(t)
+	d.resume.Broadcast()
 }
 
 func (d *datagram) close() error {
@@ -148,7 +183,11 @@ func (d *datagram) close() error {
 	}
 	d.closed = true
 	d.notify = nil
-	d.queue = nil
+	d.resume.Broadcast()
+	for _, pk := range d.queue[d.head:] {
+		putBuffer(pk.data)
+	}
+	d.queue, d.head = nil, 0
 	d.mu.Unlock()
 	return errnoOf(d.conn.Close())
 }

@@ -1,6 +1,7 @@
 package netfd
 
 import (
+	"io"
 	"net"
 	"syscall"
 )
@@ -31,6 +32,8 @@ func Inspect(fd int) (Info, error) {
 		return Info{Stream: true, Listening: true, Local: o.ln.Addr()}, nil
 	case *datagram:
 		return Info{Datagram: true, Local: o.conn.LocalAddr()}, nil
+	case *foreign:
+		return o.info, o.err
 	}
 	return Info{}, syscall.ENOTSOCK
 }
@@ -51,5 +54,28 @@ func PeerAddr(fd int) (net.Addr, error) {
 	if s.conn == nil {
 		return nil, syscall.ENOTCONN
 	}
-	return s.conn.RemoteAddr(), nil
+	a := s.conn.RemoteAddr()
+	if tcp, ok := a.(*net.TCPAddr); a == nil || ok && tcp == nil {
+		return nil, syscall.ENOTCONN
+	}
+	return a, nil
 }
+
+// foreign is a socket (or other file) taken over from the system that the
+// engine cannot serve: a unix datagram socket, a pipe. It exists so that
+// asking what it is gives the same answers as natively.
+type foreign struct {
+	c    io.Closer
+	info Info
+	err  error // what Inspect says, for what is not a socket
+}
+
+// Foreign enters c, described by info (or failing Inspect with err), as a
+// descriptor that owns c and is never ready.
+func Foreign(c io.Closer, info Info, err error) int {
+	return add(&foreign{c: c, info: info, err: err})
+}
+
+func (f *foreign) ready() Ready { return 0 }
+func (f *foreign) watch(func()) {}
+func (f *foreign) close() error { return f.c.Close() }

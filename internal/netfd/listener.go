@@ -4,42 +4,45 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"syscall"
 	"time"
 )
 
-// DefaultBacklog is the accept queue length when Listen is given 0.
-const DefaultBacklog = 512
 
 // acceptBackoff is how long the accept goroutine waits after an error
 // other than the listener's closing (EMFILE, say) before it tries again,
 // so a persistent failure does not spin.
 const acceptBackoff = 10 * time.Millisecond
 
-// listener is a listening stream socket: an accept goroutine fills queue,
-// up to backlog connections, and Accept takes them.
+// listener is a listening stream socket: an accept goroutine takes one
+// connection at a time from the system's backlog into queue, and only when
+// queue is empty, and Accept takes it from there. Taking more ahead would
+// gain little (the system queues them anyway) and lose connections that a
+// successor process could accept from the shared socket: closing a
+// listener resets whatever sits in its queue.
 type listener struct {
 	mu      sync.Mutex
 	room    sync.Cond
 	ln      net.Listener
 	notify  func()
 	queue   []net.Conn
-	backlog int
 	err     error // an accept error, returned once by Accept
 	closed  bool
-	done    chan struct{}
+	// paused: the poller that watched the listener stopped watching it, so
+	// connections stay in the system's backlog, where a process the socket
+	// was handed to can accept them, instead of being taken into ours.
+	paused bool
+	done   chan struct{}
 	// inCap and outCap are the buffers accepted streams start with.
 	inCap, outCap int
 }
 
-// Listen enters ln as a listening descriptor with an accept queue of
-// backlog connections (0: DefaultBacklog); the descriptor owns ln.
-func Listen(ln net.Listener, backlog int) int {
-	if backlog <= 0 {
-		backlog = DefaultBacklog
-	}
-	l := &listener{ln: ln, backlog: backlog, done: make(chan struct{}),
+// Listen enters ln as a listening descriptor; the descriptor owns ln.
+// The backlog is ln's own, set by the system when ln was created.
+func Listen(ln net.Listener) int {
+	l := &listener{ln: ln, done: make(chan struct{}),
 		inCap: DefaultRecvBuffer, outCap: DefaultSendBuffer}
 	l.room.L = &l.mu
 	go l.acceptLoop()
@@ -49,7 +52,7 @@ func Listen(ln net.Listener, backlog int) int {
 func (l *listener) acceptLoop() {
 	for {
 		l.mu.Lock()
-		for len(l.queue) >= l.backlog && !l.closed {
+		for (len(l.queue) > 0 || l.paused) && !l.closed {
 			l.room.Wait()
 		}
 		closed := l.closed
@@ -67,6 +70,10 @@ func (l *listener) acceptLoop() {
 				_ = c.Close()
 			}
 			return
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			l.mu.Unlock()
+			continue // paused (see watch)
 		}
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
@@ -158,10 +165,24 @@ func (l *listener) ready() Ready {
 	return 0
 }
 
+// watch pauses accepting while nobody watches (after someone did): a
+// deadline in the past makes the pending Accept return.
 func (l *listener) watch(notify func()) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.notify = notify
-	l.mu.Unlock()
+	if l.closed || (notify == nil) == l.paused {
+		return
+	}
+	l.paused = notify == nil
+	if d, ok := l.ln.(interface{ SetDeadline(time.Time) error }); ok {
+		var t time.Time
+		if l.paused {
+			t = time.Now()
+		}
+		_ = d.SetDeadline(t)
+	}
+	l.room.Broadcast()
 }
 
 // close stops accepting; connections still queued are reset, as the

@@ -19,7 +19,7 @@ func pair(tb testing.TB) (a, b int) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	lfd := Listen(ln, 0)
+	lfd := Listen(ln)
 	defer Close(lfd)
 	cfd, err := Connect("tcp", ln.Addr().String())
 	if !errors.Is(err, syscall.EINPROGRESS) {

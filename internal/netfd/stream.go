@@ -21,10 +21,6 @@ const (
 	readChunk = 32 << 10
 	// smallRead is the reader's buffer for a quiet peer.
 	smallRead = 256
-	// retainBuffer is the most memory an emptied inbound or outbound
-	// buffer keeps for the next bytes; larger ones are released, so an
-	// idle stream holds little.
-	retainBuffer = 4 << 10
 	// writeChunk is the most one conn.Write is given, so the writer frees
 	// send-buffer room as it goes rather than only at the end.
 	writeChunk = 64 << 10
@@ -40,12 +36,14 @@ type stream struct {
 
 	small   [smallRead]byte // the reader's buffer while the peer is quiet
 	in      []byte          // received, not yet read
+	inBuf   *[]byte         // the pooled buffer in lives in
 	inCap   int
 	eof     bool  // the peer's FIN was read (after in drains, Read says 0)
 	readErr error // the reader's error, returned once after in drains
 	dead    bool  // reset: the connection is gone both ways
 
-	out      []byte // accepted by Write, not yet written to conn
+	out      []byte  // accepted by Write, not yet written to conn
+	outBuf   *[]byte // the pooled buffer out lives in
 	outCap   int
 	writing  bool  // a writer goroutine runs
 	shutWr   bool  // ShutdownWrite was called: later Writes fail
@@ -187,7 +185,9 @@ func (s *stream) readLoop(c net.Conn) {
 			s.mu.Unlock()
 			return
 		}
-		s.in = append(s.in, buf[:n]...)
+		if n > 0 {
+			s.in = appendPooled(&s.inBuf, s.in, buf[:n], true)
+		}
 		switch {
 		case big == nil && n == len(s.small):
 			big = readBuffers.Get().(*[]byte)
@@ -231,8 +231,9 @@ func Read(fd int, p []byte) (int, error) {
 		wasFull := len(s.in) >= s.inCap
 		n := copy(p, s.in)
 		s.in = s.in[:copy(s.in, s.in[n:])]
-		if len(s.in) == 0 && cap(s.in) > retainBuffer {
-			s.in = nil // a burst's memory is not kept by an idle stream
+		if len(s.in) == 0 {
+			putBuffer(s.inBuf)
+			s.in, s.inBuf = nil, nil
 		}
 		if wasFull {
 			s.room.Signal()
@@ -329,7 +330,8 @@ func (s *stream) queue(p []byte) int {
 	if n <= 0 {
 		return 0
 	}
-	s.out = append(s.out, p[:n]...)
+	// While a writer runs it may be writing from the old buffer.
+	s.out = appendPooled(&s.outBuf, s.out, p[:n], !s.writing)
 	if !s.dialing {
 		s.startWriter()
 	}
@@ -377,9 +379,10 @@ func (s *stream) writeLoop(c net.Conn) {
 	for {
 		s.mu.Lock()
 		if len(s.out) == 0 || s.writeErr != nil || s.closed && s.linger0 {
-			if s.out = s.out[:0]; cap(s.out) > retainBuffer || s.closed {
-				s.out = nil
+			if s.outBuf != nil {
+				putBuffer(s.outBuf) // this goroutine was its last reader
 			}
+			s.out, s.outBuf = nil, nil
 			s.writing = false
 			shut := s.shutWr && s.writeErr == nil
 			closeConn := s.closed
@@ -662,12 +665,15 @@ func (s *stream) close() error {
 	}
 	c := s.conn
 	reset := s.linger0 || len(s.in) > 0
-	s.in = nil
+	if s.inBuf != nil {
+		putBuffer(s.inBuf)
+	}
+	s.in, s.inBuf = nil, nil
 	if c == nil || s.writing && !reset {
 		s.mu.Unlock()
 		return nil // the dial or the writer closes the connection
 	}
-	s.out = nil
+	s.out, s.outBuf = nil, nil // a writer may still read it: not pooled
 	s.mu.Unlock()
 	if reset {
 		if tc, ok := c.(*net.TCPConn); ok {

@@ -147,6 +147,14 @@ func WatchFD(fd int, notify func()) (*Watch, error) {
 // Ready reports the watched object's readiness now.
 func (w *Watch) Ready() Ready { return w.obj.ready() }
 
+// Current reports whether fd still refers to the watched object. When it
+// does not, the object was closed (and fd maybe reused), which removes a
+// kernel poller's registration by itself.
+func (w *Watch) Current(fd int) bool {
+	obj, err := lookup(fd)
+	return err == nil && obj == w.obj
+}
+
 // Stop removes the notification.
 func (w *Watch) Stop() { w.obj.watch(nil) }
 

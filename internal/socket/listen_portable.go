@@ -24,8 +24,9 @@ type Options struct {
 	// ReusePort sets SO_REUSEPORT where the system has it; elsewhere Listen
 	// fails with an error wrapping errors.ErrUnsupported.
 	ReusePort bool
-	// Backlog is the length of the emulated accept queue; 0 gives
-	// netfd.DefaultBacklog.
+	// Backlog must not be negative; otherwise it is ignored: package net
+	// listens with the system's default backlog (somaxconn), which has no
+	// setting.
 	Backlog int
 	// RecvBuffer and SendBuffer size the buffers accepted connections get;
 	// 0 keeps the defaults.
@@ -87,7 +88,7 @@ func listen(network, address string, o Options) (*Listener, net.Addr, error) {
 		if err != nil {
 			return nil, a, unwrapOp(err)
 		}
-		l.FD = netfd.Listen(ln, o.Backlog)
+		l.FD = netfd.Listen(ln)
 		l.Addr = ln.Addr()
 	case "unix":
 		a, err := net.ResolveUnixAddr(network, address)
@@ -102,7 +103,7 @@ func listen(network, address string, o Options) (*Listener, net.Addr, error) {
 			return nil, a, unwrapOp(err)
 		}
 		l.unix = ln.(*net.UnixListener)
-		l.FD = netfd.Listen(ln, o.Backlog)
+		l.FD = netfd.Listen(ln)
 		l.Addr = ln.Addr()
 	case "udp", "udp4", "udp6":
 		a, err := net.ResolveUDPAddr(network, address)

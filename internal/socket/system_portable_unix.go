@@ -3,7 +3,6 @@
 package socket
 
 import (
-	"fmt"
 	"net"
 	"os"
 	"syscall"
@@ -13,51 +12,73 @@ import (
 )
 
 // DupSystem returns an emulated descriptor for a duplicate of the system
-// socket raw (a listening TCP or unix socket, a connected stream, or a UDP
-// socket); raw stays the caller's.
+// descriptor raw, which stays the caller's: a listener for a listening TCP
+// or unix socket, a stream for a connected one, a datagram socket for UDP.
+// Anything else (a unix datagram socket, a pipe) gets a descriptor that
+// only answers Inspect, as natively: a datagram socket, or ENOTSOCK.
 func DupSystem(raw uintptr) (int, error) {
 	fd, err := unix.FcntlInt(raw, unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return -1, os.NewSyscallError("fcntl", err)
 	}
 	f := os.NewFile(uintptr(fd), "dup")
-	defer f.Close() // net's File functions take duplicates of their own
 	typ, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE)
 	if err != nil {
-		return -1, os.NewSyscallError("getsockopt", err)
+		return netfd.Foreign(f, netfd.Info{}, err), nil
 	}
-	switch typ {
-	case unix.SOCK_DGRAM:
+	listening, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ACCEPTCONN)
+	if err != nil {
+		return netfd.Foreign(f, netfd.Info{}, err), nil
+	}
+	var efd int
+	switch {
+	case typ == unix.SOCK_DGRAM:
 		pc, err := net.FilePacketConn(f)
 		if err != nil {
-			return -1, err
+			return netfd.Foreign(f, netfd.Info{Datagram: true}, nil), nil
 		}
 		uc, ok := pc.(*net.UDPConn)
 		if !ok {
-			_ = pc.Close()
-			return -1, fmt.Errorf("%w: a %T", ErrBadNetwork, pc)
+			return netfd.Foreign(pc, netfd.Info{Datagram: true, Local: pc.LocalAddr()}, nil), f.Close()
 		}
-		return netfd.ListenPacket(uc), nil
-	case unix.SOCK_STREAM:
-		listening, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ACCEPTCONN)
+		efd = netfd.ListenPacket(uc)
+	case typ == unix.SOCK_STREAM && listening != 0:
+		ln, err := net.FileListener(f)
 		if err != nil {
-			return -1, os.NewSyscallError("getsockopt", err)
-		}
-		if listening != 0 {
-			ln, err := net.FileListener(f)
-			if err != nil {
-				return -1, err
-			}
-			return netfd.Listen(ln, 0), nil
-		}
-		c, err := net.FileConn(f)
-		if err != nil {
+			_ = f.Close()
 			return -1, err
 		}
-		return netfd.Adopt(c), nil
+		efd = netfd.Listen(ln)
+	case typ == unix.SOCK_STREAM:
+		c, err := net.FileConn(f)
+		if err != nil {
+			_ = f.Close()
+			return -1, err
+		}
+		efd = netfd.Adopt(c)
+	default:
+		return netfd.Foreign(f, netfd.Info{}, nil), nil
 	}
-	return -1, fmt.Errorf("%w: a socket of type %d", ErrBadNetwork, typ)
+	// net's File functions took duplicates of their own.
+	return efd, f.Close()
 }
+
+// Import returns an emulated descriptor for the system socket fd (see
+// DupSystem); fd stays the caller's until ImportDone.
+func Import(fd int) (int, error) {
+	if fd < 0 {
+		return -1, os.NewSyscallError("fcntl", syscall.EBADF)
+	}
+	return DupSystem(uintptr(fd))
+}
+
+// ImportFailed closes the emulated descriptor Import returned; the system
+// one stays the caller's.
+func ImportFailed(efd int) { _ = Close(efd) }
+
+// ImportDone closes the system descriptor fd once the engine serves the
+// duplicate Import made of it.
+func ImportDone(fd int) { _ = unix.Close(fd) }
 
 // File returns an *os.File holding a system descriptor of its own for the
 // listening or UDP socket fd refers to (for exec.Cmd.ExtraFiles).
