@@ -10,7 +10,6 @@ import (
 	"time"
 )
 
-
 // acceptBackoff is how long the accept goroutine waits after an error
 // other than the listener's closing (EMFILE, say) before it tries again,
 // so a persistent failure does not spin.
@@ -23,13 +22,13 @@ const acceptBackoff = 10 * time.Millisecond
 // successor process could accept from the shared socket: closing a
 // listener resets whatever sits in its queue.
 type listener struct {
-	mu      sync.Mutex
-	room    sync.Cond
-	ln      net.Listener
-	notify  func()
-	queue   []net.Conn
-	err     error // an accept error, returned once by Accept
-	closed  bool
+	mu     sync.Mutex
+	room   sync.Cond
+	ln     net.Listener
+	notify func()
+	queue  []net.Conn
+	err    error // an accept error, returned once by Accept
+	closed bool
 	// paused: the poller that watched the listener stopped watching it, so
 	// connections stay in the system's backlog, where a process the socket
 	// was handed to can accept them, instead of being taken into ours.
