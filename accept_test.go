@@ -12,10 +12,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/evloop/evloop/internal/socket"
 )
@@ -45,14 +44,7 @@ func TestEMFILEChild(t *testing.T) {
 	default:
 		t.Skip("child process of TestAcceptEMFILEBackoff")
 	}
-	var lim unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
-		t.Fatalf("getrlimit: %v", err)
-	}
-	lim.Cur = tbEMFILELimit
-	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
-		t.Fatalf("setrlimit: %v", err)
-	}
+	tbLimitFiles(t, tbEMFILELimit)
 	booted := make(chan Engine, 1)
 	h := &tbHandler{
 		boot: func(e Engine) Action { booted <- e; return None },
@@ -110,15 +102,6 @@ func tbCPUTicks(tb testing.TB, pid int) uint64 {
 		tb.Fatalf("parse /proc/%d/stat %q: %v %v", pid, s, err1, err2)
 	}
 	return utime + stime
-}
-
-// tbOpenFDs counts a process's open descriptors.
-func tbOpenFDs(pid int) int {
-	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	if err != nil {
-		return -1
-	}
-	return len(ents)
 }
 
 // TestAcceptEMFILEBackoff exhausts a real process's descriptors: accepted
@@ -245,11 +228,11 @@ func TestAcceptEMFILEBackoff(t *testing.T) {
 // function after the engine has stopped.
 type tbFaultyAccept struct {
 	emfile int64
-	pause  unix.Errno
+	pause  syscall.Errno
 	calls  atomic.Int64
 }
 
-func tbInstallFaultyAccept(tb testing.TB, emfile int, pause unix.Errno) *tbFaultyAccept {
+func tbInstallFaultyAccept(tb testing.TB, emfile int, pause syscall.Errno) *tbFaultyAccept {
 	tb.Helper()
 	f := &tbFaultyAccept{emfile: int64(emfile), pause: pause}
 	real := socket.Accept4Func
@@ -259,11 +242,11 @@ func tbInstallFaultyAccept(tb testing.TB, emfile int, pause unix.Errno) *tbFault
 		case n <= f.emfile:
 			return -1, netip.AddrPort{}, f.pause
 		case n == f.emfile+1:
-			return -1, netip.AddrPort{}, unix.ECONNABORTED
+			return -1, netip.AddrPort{}, syscall.ECONNABORTED
 		case n == f.emfile+2:
-			return -1, netip.AddrPort{}, unix.EINTR
+			return -1, netip.AddrPort{}, syscall.EINTR
 		case n == f.emfile+3:
-			return -1, netip.AddrPort{}, unix.EPROTO
+			return -1, netip.AddrPort{}, syscall.EPROTO
 		}
 		return real(fd, flags)
 	}
@@ -277,25 +260,25 @@ func tbInstallFaultyAccept(tb testing.TB, emfile int, pause unix.Errno) *tbFault
 func TestAcceptTransientErrors(t *testing.T) {
 	tests := []struct {
 		name   string
-		emfile int        // calls failing with pause before the retryable errors
-		pause  unix.Errno // EMFILE when zero
+		emfile int           // calls failing with pause before the retryable errors
+		pause  syscall.Errno // EMFILE when zero
 		opts   []Option
 	}{
 		{name: "acceptor", emfile: 3, opts: []Option{WithLoops(2)}},
 		{name: "reuseport", emfile: 3, opts: []Option{WithLoops(1), WithReusePort(true)}},
 		{name: "no EMFILE", emfile: 0, opts: []Option{WithLoops(1)}},
-		{name: "acceptor ENFILE", emfile: 2, pause: unix.ENFILE, opts: []Option{WithLoops(2)}},
-		{name: "acceptor ENOMEM", emfile: 2, pause: unix.ENOMEM, opts: []Option{WithLoops(2)}},
-		{name: "acceptor ENOBUFS", emfile: 1, pause: unix.ENOBUFS, opts: []Option{WithLoops(2)}},
-		{name: "reuseport ENFILE", emfile: 2, pause: unix.ENFILE, opts: []Option{WithLoops(1), WithReusePort(true)}},
-		{name: "reuseport ENOMEM", emfile: 2, pause: unix.ENOMEM, opts: []Option{WithLoops(1), WithReusePort(true)}},
+		{name: "acceptor ENFILE", emfile: 2, pause: syscall.ENFILE, opts: []Option{WithLoops(2)}},
+		{name: "acceptor ENOMEM", emfile: 2, pause: syscall.ENOMEM, opts: []Option{WithLoops(2)}},
+		{name: "acceptor ENOBUFS", emfile: 1, pause: syscall.ENOBUFS, opts: []Option{WithLoops(2)}},
+		{name: "reuseport ENFILE", emfile: 2, pause: syscall.ENFILE, opts: []Option{WithLoops(1), WithReusePort(true)}},
+		{name: "reuseport ENOMEM", emfile: 2, pause: syscall.ENOMEM, opts: []Option{WithLoops(1), WithReusePort(true)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// Installed first so that it is restored after the engine stops.
 			pause := tt.pause
 			if pause == 0 {
-				pause = unix.EMFILE
+				pause = syscall.EMFILE
 			}
 			fault := tbInstallFaultyAccept(t, tt.emfile, pause)
 			opts := append([]Option{WithLogger(tbQuietLogger())}, tt.opts...)

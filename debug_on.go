@@ -1,4 +1,4 @@
-//go:build (linux || evloop_portable) && evloop_debug
+//go:build (linux || windows || evloop_portable) && evloop_debug
 
 package evloop
 

@@ -1,4 +1,4 @@
-//go:build evloop_portable
+//go:build evloop_portable || !(linux || darwin || dragonfly || freebsd || netbsd || openbsd)
 
 package evloop
 

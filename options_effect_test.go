@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"runtime"
@@ -234,15 +233,6 @@ func TestOptionPanicPropagationChild(t *testing.T) {
 	// Serve until the parent closes stdin: reaching the end means the
 	// panic did not kill the process.
 	_, _ = io.Copy(io.Discard, os.Stdin)
-}
-
-func tbResolveTCP(tb testing.TB, s string) *net.TCPAddr {
-	tb.Helper()
-	a, err := net.ResolveTCPAddr("tcp", s)
-	if err != nil {
-		tb.Fatalf("address %q: %v", s, err)
-	}
-	return a
 }
 
 // TestOptionLoopsZero: WithLoops(0) asks for the default,

@@ -1,5 +1,3 @@
-//go:build linux || evloop_portable
-
 package evloop
 
 import (

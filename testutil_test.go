@@ -2,7 +2,9 @@ package evloop
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"os"
 	"runtime/debug"
 	"testing"
 	"time"
@@ -152,4 +154,22 @@ func (tbAsyncEcho) OnTraffic(c Conn) Action {
 		return Close
 	}
 	return None
+}
+
+func tbResolveTCP(tb testing.TB, s string) *net.TCPAddr {
+	tb.Helper()
+	a, err := net.ResolveTCPAddr("tcp", s)
+	if err != nil {
+		tb.Fatalf("address %q: %v", s, err)
+	}
+	return a
+}
+
+// tbOpenFDs counts a process's open descriptors.
+func tbOpenFDs(pid int) int {
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return -1
+	}
+	return len(ents)
 }

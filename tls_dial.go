@@ -1,4 +1,4 @@
-//go:build linux || evloop_portable
+//go:build linux || windows || evloop_portable
 
 package evloop
 

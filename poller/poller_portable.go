@@ -194,7 +194,6 @@ func (p *Poller) Wait(timeout int, h Handler) (woken bool, err error) {
 		}
 		if timer == nil {
 			timer = p.startTimer(time.Duration(timeout) * time.Millisecond)
-			defer p.timer.Stop()
 		}
 		select {
 		case <-p.signal:
@@ -204,6 +203,9 @@ func (p *Poller) Wait(timeout int, h Handler) (woken bool, err error) {
 		p.collect()
 		woken = p.wakePending.Load() != 0 && p.wakePending.Swap(0) != 0
 		break
+	}
+	if timer != nil {
+		p.timer.Stop()
 	}
 	events := p.events
 	for i := range events {

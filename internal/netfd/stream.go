@@ -42,12 +42,16 @@ type stream struct {
 	readErr error // the reader's error, returned once after in drains
 	dead    bool  // reset: the connection is gone both ways
 
-	out      []byte  // accepted by Write, not yet written to conn
-	outBuf   *[]byte // the pooled buffer out lives in
-	outCap   int
-	writing  bool  // a writer goroutine runs
-	shutWr   bool  // ShutdownWrite was called: later Writes fail
-	writeErr error // the first write failure; later Writes return it
+	out    []byte  // accepted by Write, not yet written to conn
+	outBuf *[]byte // the pooled buffer out lives in
+	// writingFrom is the buffer the writer's chunk in flight is a slice
+	// of; when out moves to a larger buffer meanwhile, that one waits in
+	// retired until the write returns, then goes back to its pool.
+	writingFrom, retired *[]byte
+	outCap               int
+	writing              bool  // a writer goroutine runs
+	shutWr               bool  // ShutdownWrite was called: later Writes fail
+	writeErr             error // the first write failure; later Writes return it
 
 	pending error // what PendingError returns (SO_ERROR), cleared by it
 	linger0 bool  // Close resets instead of sending what is pending
@@ -330,8 +334,15 @@ func (s *stream) queue(p []byte) int {
 	if n <= 0 {
 		return 0
 	}
-	// While a writer runs it may be writing from the old buffer.
-	s.out = appendPooled(&s.outBuf, s.out, p[:n], !s.writing)
+	old := s.outBuf
+	s.out = appendPooled(&s.outBuf, s.out, p[:n], false)
+	if old != nil && old != s.outBuf {
+		if old == s.writingFrom {
+			s.retired = old // the writer puts it back after its write
+		} else {
+			putBuffer(old)
+		}
+	}
 	if !s.dialing {
 		s.startWriter()
 	}
@@ -402,6 +413,7 @@ func (s *stream) writeLoop(c net.Conn) {
 		// Write appends past len(out) and never touches these bytes, so
 		// they can be written without the lock.
 		chunk := s.out[:min(len(s.out), writeChunk)]
+		s.writingFrom = s.outBuf
 		s.mu.Unlock()
 
 		n, err := c.Write(chunk)
@@ -409,6 +421,11 @@ func (s *stream) writeLoop(c net.Conn) {
 		s.mu.Lock()
 		// Close may have dropped the buffer meanwhile (a reset).
 		s.out = s.out[:copy(s.out, s.out[min(n, len(s.out)):])]
+		if s.retired != nil {
+			putBuffer(s.retired)
+			s.retired = nil
+		}
+		s.writingFrom = nil
 		if err != nil && !s.closed {
 			s.writeErr = errnoOf(err)
 			if !errors.Is(s.writeErr, syscall.ECONNRESET) {
