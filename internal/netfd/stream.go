@@ -44,14 +44,15 @@ type stream struct {
 
 	out    []byte  // accepted by Write, not yet written to conn
 	outBuf *[]byte // the pooled buffer out lives in
-	// writingFrom is the buffer the writer's chunk in flight is a slice
-	// of; when out moves to a larger buffer meanwhile, that one waits in
-	// retired until the write returns, then goes back to its pool.
-	writingFrom, retired *[]byte
 	outCap               int
 	writing              bool  // a writer goroutine runs
 	shutWr               bool  // ShutdownWrite was called: later Writes fail
 	writeErr             error // the first write failure; later Writes return it
+
+	// writingFrom is the buffer the writer's chunk in flight is a slice
+	// of; when out moves to a larger buffer meanwhile, that one waits in
+	// retired until the write returns, then goes back to its pool.
+	writingFrom, retired *[]byte
 
 	pending error // what PendingError returns (SO_ERROR), cleared by it
 	linger0 bool  // Close resets instead of sending what is pending
