@@ -42,12 +42,12 @@ type stream struct {
 	readErr error // the reader's error, returned once after in drains
 	dead    bool  // reset: the connection is gone both ways
 
-	out    []byte  // accepted by Write, not yet written to conn
-	outBuf *[]byte // the pooled buffer out lives in
-	outCap               int
-	writing              bool  // a writer goroutine runs
-	shutWr               bool  // ShutdownWrite was called: later Writes fail
-	writeErr             error // the first write failure; later Writes return it
+	out      []byte  // accepted by Write, not yet written to conn
+	outBuf   *[]byte // the pooled buffer out lives in
+	outCap   int
+	writing  bool  // a writer goroutine runs
+	shutWr   bool  // ShutdownWrite was called: later Writes fail
+	writeErr error // the first write failure; later Writes return it
 
 	// writingFrom is the buffer the writer's chunk in flight is a slice
 	// of; when out moves to a larger buffer meanwhile, that one waits in
