@@ -56,6 +56,7 @@ type stream struct {
 
 	pending error // what PendingError returns (SO_ERROR), cleared by it
 	linger0 bool  // Close resets instead of sending what is pending
+	unread  bool  // closed with received bytes unread: reset after the output
 	closed  bool
 
 	dialing bool
@@ -397,11 +398,14 @@ func (s *stream) writeLoop(c net.Conn) {
 			s.out, s.outBuf = nil, nil
 			s.writing = false
 			shut := s.shutWr && s.writeErr == nil
-			closeConn := s.closed
+			closeConn, reset := s.closed, s.unread
 			notify := s.notify
 			s.mu.Unlock()
 			switch {
 			case closeConn:
+				if tc, ok := c.(*net.TCPConn); ok && reset {
+					_ = tc.SetLinger(0)
+				}
 				_ = c.Close()
 			case shut:
 				_ = closeWrite(c)
@@ -682,7 +686,11 @@ func (s *stream) close() error {
 		s.cancel()
 	}
 	c := s.conn
-	reset := s.linger0 || len(s.in) > 0
+	// Unread bytes make the kernel reset the connection instead of
+	// sending a FIN; what was written before had usually left already, so
+	// the writer still sends it, then resets.
+	s.unread = len(s.in) > 0
+	reset := s.linger0 || s.unread && !s.writing
 	if s.inBuf != nil {
 		putBuffer(s.inBuf)
 	}
