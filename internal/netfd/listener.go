@@ -131,9 +131,7 @@ func Accept(fd int) (nfd int, peer netip.AddrPort, err error) {
 
 	s := newStream()
 	s.conn, s.inCap, s.outCap = c, inCap, outCap
-	if inCap != DefaultRecvBuffer || outCap != DefaultSendBuffer {
-		applyBuffers(c, inCap, outCap)
-	}
+	applyChanged(c, inCap, outCap)
 	go s.readLoop(c)
 	if tc, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 		peer = tc.AddrPort()

@@ -115,7 +115,7 @@ func (s *stream) dial(ctx context.Context, network, addr string) {
 		s.dead = true
 	} else {
 		s.conn = c
-		applyBuffers(c, s.inCap, s.outCap)
+		applyChanged(c, s.inCap, s.outCap) // set while dialing
 		go s.readLoop(c)
 		if len(s.out) > 0 || s.shutWr {
 			s.startWriter()
@@ -587,6 +587,19 @@ func applyBuffers(c net.Conn, recv, send int) {
 			_ = b.SetWriteBuffer(send)
 		}
 	}
+}
+
+// applyChanged applies the emulated buffer sizes that differ from the
+// defaults to c's system buffers; the defaults leave the system's own
+// (autotuned) sizes alone.
+func applyChanged(c net.Conn, recv, send int) {
+	if recv == DefaultRecvBuffer {
+		recv = 0
+	}
+	if send == DefaultSendBuffer {
+		send = 0
+	}
+	applyBuffers(c, recv, send)
 }
 
 // SetNoDelay turns Nagle's algorithm off (on == true) or on.
