@@ -546,22 +546,31 @@ func tlsWaiting(e *engine) int {
 	return len(e.tlsQueue.waiting)
 }
 
+// tbStallHandshake opens a connection that sends the start of a
+// ClientHello and no more, and waits until its handshake goroutine runs.
+func tbStallHandshake(tb testing.TB, s *testServer) net.Conn {
+	tb.Helper()
+	c := s.dial(tb)
+	if _, err := c.Write([]byte{0x16, 3, 1, 0, 200, 1, 0}); err != nil {
+		tb.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for tlsRunning(s.eng.e) < 1 {
+		if time.Now().After(deadline) {
+			tb.Fatal("the stalled handshake did not start")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return c
+}
+
 // At the handshake limit, a handshake waits in line, without a goroutine,
 // and runs as soon as one ends.
 func TestTLSHandshakeLimitQueues(t *testing.T) {
 	s := startEngine(t, echoHandler{}, "tcp://127.0.0.1:0", WithLoops(1), WithTLS(tlsServerConfig(t)),
 		WithTLSHandshakeLimit(1), WithLogger(tbQuietLogger()))
-	stalled := s.dial(t)
-	if _, err := stalled.Write([]byte{0x16, 3, 1, 0, 200, 1, 0}); err != nil {
-		t.Fatal(err)
-	}
+	stalled := tbStallHandshake(t, s)
 	deadline := time.Now().Add(5 * time.Second)
-	for tlsRunning(s.eng.e) < 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("the stalled handshake did not start")
-		}
-		time.Sleep(time.Millisecond)
-	}
 	done := make(chan error, 1)
 	raw := s.dial(t)
 	go func() {
@@ -603,18 +612,8 @@ func TestTLSHandshakeInputBounded(t *testing.T) {
 	s := startEngine(t, echoHandler{}, "tcp://127.0.0.1:0", WithLoops(1), WithTLS(tlsServerConfig(t)),
 		WithTLSHandshakeLimit(1), WithInboundLimit(64<<10), WithSocketRecvBuffer(128<<10),
 		WithLogger(tbQuietLogger()))
-	stalled := s.dial(t) // holds the only handshake goroutine
-	if _, err := stalled.Write([]byte{0x16, 3, 1, 0, 200, 1, 0}); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for tlsRunning(s.eng.e) < 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("the stalled handshake did not start")
-		}
-		time.Sleep(time.Millisecond)
-	}
-	flood := s.dial(t) // waits in line, reading until the limit
+	tbStallHandshake(t, s) // holds the only handshake goroutine
+	flood := s.dial(t)     // waits in line, reading until the limit
 	_ = flood.(*net.TCPConn).SetWriteBuffer(128 << 10)
 	_ = flood.SetWriteDeadline(time.Now().Add(time.Second))
 	n, err := flood.Write(make([]byte, 64<<20))

@@ -1,12 +1,6 @@
-//go:build linux && !evloop_portable
-
 package poller
 
-import (
-	"testing"
-
-	"golang.org/x/sys/unix"
-)
+import "testing"
 
 // collector records the events of one Wait.
 type collector struct{ events []Event }
@@ -36,21 +30,6 @@ func openPoller(tb testing.TB) *Poller {
 	return p
 }
 
-// socketpair returns a connected non-blocking stream pair, closed at cleanup
-// unless the test closes an end itself (pass the returned closer).
-func socketpair(tb testing.TB) (a, b int) {
-	tb.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		tb.Fatalf("socketpair: %v", err)
-	}
-	tb.Cleanup(func() {
-		unix.Close(fds[0])
-		unix.Close(fds[1])
-	})
-	return fds[0], fds[1]
-}
-
 func waitOnce(tb testing.TB, p *Poller, timeout int) (*collector, bool) {
 	tb.Helper()
 	c := &collector{}
@@ -61,9 +40,16 @@ func waitOnce(tb testing.TB, p *Poller, timeout int) (*collector, bool) {
 	return c, woken
 }
 
-func mustWrite(tb testing.TB, fd int, p []byte) {
+func mustAdd(tb testing.TB, p *Poller, fd int, gen uint32, in Interest) {
 	tb.Helper()
-	if n, err := unix.Write(fd, p); err != nil || n != len(p) {
-		tb.Fatalf("write: n=%d err=%v", n, err)
+	if err := p.Add(fd, gen, in); err != nil {
+		tb.Fatalf("Add: %v", err)
+	}
+}
+
+func mustMod(tb testing.TB, p *Poller, fd int, gen uint32, in Interest) {
+	tb.Helper()
+	if err := p.Mod(fd, gen, in); err != nil {
+		tb.Fatalf("Mod: %v", err)
 	}
 }

@@ -13,18 +13,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The event array starts at minEvents, doubles when a Wait fills it and
-// halves after shrinkAfter consecutive Waits that used less than an eighth
-// of it, so a loop with 10 connections and one with 50,000 both get one
-// epoll_wait per iteration without holding a large array forever. The long
-// quiet run required keeps a loop whose load swings from wait to wait from
-// reallocating back and forth.
-const (
-	minEvents   = 128
-	maxEvents   = 8192
-	shrinkAfter = 4096
-)
-
 // Syscall seams: tests swap these to inject EINTR, EAGAIN, ENOENT, EEXIST,
 // EBADF deterministically. They are only swapped while no poller is in use.
 var (
@@ -118,14 +106,7 @@ func (p *Poller) Close() error {
 	p.closeMu.Lock()
 	p.closed.Store(true)
 	p.closeMu.Unlock()
-	return errors.Join(closeFD(p.wakefd), closeFD(p.epfd))
-}
-
-func closeFD(fd int) error {
-	if err := unix.Close(fd); err != nil {
-		return os.NewSyscallError("close", err)
-	}
-	return nil
+	return errors.Join(sysClose(p.wakefd), sysClose(p.epfd))
 }
 
 // Add starts watching fd for interest, tagging its events with gen.
@@ -275,21 +256,7 @@ func (p *Poller) Wake() error {
 	}
 }
 
-// resize grows the event array when a Wait filled it and shrinks it after a
-// long run of Waits that used little of it.
+// resize sizes the event array for the next Wait (see resizeEvents).
 func (p *Poller) resize(n int) {
-	size := len(p.events)
-	switch {
-	case n == size && size < maxEvents:
-		p.events = make([]unix.EpollEvent, size*2)
-		p.underused = 0
-	case n < size/8 && size > minEvents:
-		p.underused++
-		if p.underused >= shrinkAfter {
-			p.events = make([]unix.EpollEvent, size/2)
-			p.underused = 0
-		}
-	default:
-		p.underused = 0
-	}
+	p.events = resizeEvents(p.events, &p.underused, n)
 }

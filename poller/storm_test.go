@@ -122,8 +122,8 @@ func TestWakeStorm(t *testing.T) {
 		t.Fatal("the loop hung: ack not processed")
 	}
 	// Idle: nothing is queued, so Wait(-1) must not return, except once:
-	// the ack's own wake may still be in the eventfd when the loop ran the
-	// ack during an earlier wake, and that one trailing return is not a
+	// the ack's own wake may still be pending in the wake channel when the
+	// loop ran the ack during an earlier wake, and that one trailing return is not a
 	// spin (a spinning loop returns thousands of times a second). The idle
 	// second starts once the loop is parked in Wait after running the ack.
 	if !waitFor(5*time.Second, func() bool { parked, _ := l.parkedAt(); return parked }) {
@@ -159,8 +159,8 @@ func waitFor(within time.Duration, cond func() bool) bool {
 }
 
 // BenchmarkWakeRoundTrip: another goroutine pushes a job and waits until the
-// loop has run it: Push, eventfd write, epoll_wait return, eventfd read,
-// Drain, and the reply.
+// loop has run it: Push, the wake signal, Wait's return, draining the wake
+// channel, Drain, and the reply.
 func BenchmarkWakeRoundTrip(b *testing.B) {
 	p := openPoller(b)
 	l := &stormLoop{p: p, q: queue.New[job](p, 0, 0), next: make([]int, 1)}

@@ -57,16 +57,7 @@ func ConnectAddr(a net.Addr) (fd int, err error) {
 // once its socket reported writability or an error: nil when it is
 // connected, otherwise the pending error (SO_ERROR) as an
 // *os.SyscallError naming connect, e.g. ECONNREFUSED or ETIMEDOUT.
-func ConnectResult(fd int) error {
-	errno, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
-	if err != nil {
-		return os.NewSyscallError("getsockopt", err)
-	}
-	if errno != 0 {
-		return os.NewSyscallError("connect", unix.Errno(errno))
-	}
-	return nil
-}
+func ConnectResult(fd int) error { return pendingError(fd, "connect") }
 
 func familyOf(sa unix.Sockaddr) (int, error) {
 	switch sa.(type) {

@@ -132,13 +132,17 @@ func Unread(fd int) int {
 // PendingError returns and clears fd's pending error (SO_ERROR), as an
 // *os.SyscallError naming read, or nil when there is none. Safe from any
 // goroutine.
-func PendingError(fd int) error {
+func PendingError(fd int) error { return pendingError(fd, "read") }
+
+// pendingError reads and clears SO_ERROR, naming op as the syscall that
+// failed.
+func pendingError(fd int, op string) error {
 	errno, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
 	if err != nil {
 		return os.NewSyscallError("getsockopt", err)
 	}
 	if errno != 0 {
-		return os.NewSyscallError("read", unix.Errno(errno))
+		return os.NewSyscallError(op, unix.Errno(errno))
 	}
 	return nil
 }
