@@ -1,3 +1,5 @@
+//go:build linux || evloop_portable || !(darwin || dragonfly || freebsd || netbsd || openbsd)
+
 package socket
 
 import (
