@@ -398,7 +398,7 @@ func (s *stream) writeLoop(c net.Conn) {
 			s.out, s.outBuf = nil, nil
 			s.writing = false
 			shut := s.shutWr && s.writeErr == nil
-			closeConn, reset := s.closed, s.unread
+			closeConn, reset := s.closed, s.unread || s.linger0
 			notify := s.notify
 			s.mu.Unlock()
 			switch {
@@ -713,11 +713,11 @@ func (s *stream) close() error {
 		return nil // the dial or the writer closes the connection
 	}
 	s.out, s.outBuf = nil, nil // a writer may still read it: not pooled
-	s.mu.Unlock()
-	if reset {
-		if tc, ok := c.(*net.TCPConn); ok {
-			_ = tc.SetLinger(0)
-		}
+	if tc, ok := c.(*net.TCPConn); ok && reset {
+		// Under the lock: a writer that closes c first must not send a
+		// FIN before the linger is set.
+		_ = tc.SetLinger(0)
 	}
+	s.mu.Unlock()
 	return errnoOf(c.Close())
 }
