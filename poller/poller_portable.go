@@ -84,7 +84,7 @@ func (p *Poller) Add(fd int, gen uint32, interest Interest) error {
 		p.drop(r) // its descriptor was closed, which ends a registration
 	}
 	r := &registration{fd: fd, gen: gen, interest: interest}
-	w, err := netfd.WatchFD(fd, func() { p.notify(r) })
+	w, err := netfd.WatchFD(fd, interest&Readable != 0, func() { p.notify(r) })
 	if err != nil {
 		return os.NewSyscallError("poll_ctl", err)
 	}
@@ -104,6 +104,9 @@ func (p *Poller) Mod(fd int, gen uint32, interest Interest) error {
 	}
 	if !ok {
 		return os.NewSyscallError("poll_ctl", syscall.ENOENT)
+	}
+	if (r.interest^interest)&Readable != 0 {
+		r.watch.Want(interest&Readable != 0)
 	}
 	r.gen, r.interest = gen, interest
 	p.notify(r)

@@ -22,8 +22,8 @@ type datagram struct {
 	mu     sync.Mutex
 	resume sync.Cond // the reader waits on it while paused
 	// paused: as for a listener, datagrams stay in the system's buffer
-	// while nobody watches the socket (after someone did), so a process it
-	// was handed to receives them.
+	// while the watcher does not want to read, so a process the socket was
+	// handed to receives them.
 	paused bool
 	conn   *net.UDPConn
 	notify func()
@@ -159,16 +159,18 @@ func (d *datagram) ready() Ready {
 	return Writable
 }
 
-func (d *datagram) watch(notify func()) {
+// watch pauses receiving as a listener's watch pauses accepting.
+func (d *datagram) watch(notify func(), read bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.notify = notify
-	if d.closed || (notify == nil) == d.paused {
+	paused := notify == nil || !read
+	if d.closed || paused == d.paused {
 		return
 	}
-	d.paused = notify == nil
+	d.paused = paused
 	var t time.Time
-	if d.paused {
+	if paused {
 		t = time.Now()
 	}
 	_ = d.conn.SetReadDeadline(t)

@@ -76,6 +76,6 @@ func Foreign(c io.Closer, info Info, err error) int {
 	return add(&foreign{c: c, info: info, err: err})
 }
 
-func (f *foreign) ready() Ready { return 0 }
-func (f *foreign) watch(func()) {}
-func (f *foreign) close() error { return f.c.Close() }
+func (f *foreign) ready() Ready       { return 0 }
+func (f *foreign) watch(func(), bool) {}
+func (f *foreign) close() error       { return f.c.Close() }

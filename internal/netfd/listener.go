@@ -29,9 +29,10 @@ type listener struct {
 	queue  []net.Conn
 	err    error // an accept error, returned once by Accept
 	closed bool
-	// paused: the poller that watched the listener stopped watching it, so
-	// connections stay in the system's backlog, where a process the socket
-	// was handed to can accept them, instead of being taken into ours.
+	// paused: the poller that watched the listener does not want to accept
+	// or stopped watching it, so connections stay in the system's backlog,
+	// where a process the socket was handed to can accept them, instead of
+	// being taken into ours.
 	paused bool
 	done   chan struct{}
 	// inCap and outCap are the buffers accepted streams start with.
@@ -162,19 +163,21 @@ func (l *listener) ready() Ready {
 	return 0
 }
 
-// watch pauses accepting while nobody watches (after someone did): a
-// deadline in the past makes the pending Accept return.
-func (l *listener) watch(notify func()) {
+// watch pauses accepting while the watcher does not want to read, or after
+// it stopped watching: a deadline in the past makes the pending Accept
+// return.
+func (l *listener) watch(notify func(), read bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.notify = notify
-	if l.closed || (notify == nil) == l.paused {
+	paused := notify == nil || !read
+	if l.closed || paused == l.paused {
 		return
 	}
-	l.paused = notify == nil
+	l.paused = paused
 	if d, ok := l.ln.(interface{ SetDeadline(time.Time) error }); ok {
 		var t time.Time
-		if l.paused {
+		if paused {
 			t = time.Now()
 		}
 		_ = d.SetDeadline(t)

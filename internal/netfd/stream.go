@@ -677,7 +677,7 @@ func (s *stream) ready() Ready {
 	return r
 }
 
-func (s *stream) watch(notify func()) {
+func (s *stream) watch(notify func(), _ bool) {
 	s.mu.Lock()
 	s.notify = notify
 	s.mu.Unlock()

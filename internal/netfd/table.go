@@ -27,8 +27,9 @@ type object interface {
 	// ready reports the object's current readiness.
 	ready() Ready
 	// watch installs (or, with nil, removes) the function told when the
-	// readiness may have grown.
-	watch(notify func())
+	// readiness may have grown; read says whether the watcher wants to
+	// read (accept, receive) at all.
+	watch(notify func(), read bool)
 	// close releases the object; its goroutines exit.
 	close() error
 }
@@ -129,20 +130,28 @@ func Open() int {
 // Watch is one poller's registration of an object: it follows the object,
 // not the number, so a descriptor closed and reused without Unwatch never
 // reports the new object's readiness under the old registration.
-type Watch struct{ obj object }
+type Watch struct {
+	obj    object
+	notify func()
+}
 
-// Watch starts telling notify whenever fd's readiness may have grown;
+// WatchFD starts telling notify whenever fd's readiness may have grown;
 // notify must not block and may be called from any goroutine, including
 // from inside this package's functions on the caller's own goroutine. A
-// later Watch of the same object replaces it.
-func WatchFD(fd int, notify func()) (*Watch, error) {
+// later WatchFD of the same object replaces it. read says whether the
+// watcher wants to read: a listener or datagram socket watched without it
+// takes nothing from the system, as Stop makes it too.
+func WatchFD(fd int, read bool, notify func()) (*Watch, error) {
 	obj, err := lookup(fd)
 	if err != nil {
 		return nil, err
 	}
-	obj.watch(notify)
-	return &Watch{obj: obj}, nil
+	obj.watch(notify, read)
+	return &Watch{obj: obj, notify: notify}, nil
 }
+
+// Want changes whether the watcher wants to read.
+func (w *Watch) Want(read bool) { w.obj.watch(w.notify, read) }
 
 // Ready reports the watched object's readiness now.
 func (w *Watch) Ready() Ready { return w.obj.ready() }
@@ -156,7 +165,7 @@ func (w *Watch) Current(fd int) bool {
 }
 
 // Stop removes the notification.
-func (w *Watch) Stop() { w.obj.watch(nil) }
+func (w *Watch) Stop() { w.obj.watch(nil, false) }
 
 // Poll reports fd's readiness now.
 func Poll(fd int) (Ready, error) {
