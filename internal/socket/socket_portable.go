@@ -27,6 +27,14 @@ const MaxIovecs = 64
 // MaxDatagram is the largest UDP payload over IPv6 without jumbograms.
 const MaxDatagram = 65527
 
+// The system calls the portable backend's Accept and DatagramBatch.Send
+// stand for, named in errors as the native backends name theirs: package
+// net accepts one connection and sends one datagram per call.
+const (
+	AcceptSyscall = "accept"
+	SendSyscall   = "sendmsg"
+)
+
 // Seams, as natively: tests swap them to inject errors while no engine
 // runs.
 var (
