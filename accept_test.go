@@ -1,3 +1,5 @@
+//go:build unix
+
 package evloop
 
 import (
@@ -110,16 +112,6 @@ func tbCPUTicks(tb testing.TB, pid int) (uint64, bool) {
 		tb.Fatalf("parse /proc/%d/stat %q: %v %v", pid, s, err1, err2)
 	}
 	return utime + stime, true
-}
-
-// tbOpenFDs counts a process's open descriptors, or returns -1 where there
-// is no /proc.
-func tbOpenFDs(pid int) int {
-	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	if err != nil {
-		return -1
-	}
-	return len(ents)
 }
 
 // TestAcceptEMFILEBackoff exhausts a real process's descriptors: accepted

@@ -1,4 +1,4 @@
-//go:build (linux || dragonfly || freebsd || netbsd) && !evloop_portable
+//go:build evloop_portable || !(darwin || openbsd)
 
 package evloop
 
@@ -11,7 +11,8 @@ import (
 
 // tbWrapAccept routes the engine's accepts through wrap, which calls
 // accept for the real one, until the test ends: the accept seam is
-// Accept4Func here, AcceptFunc on darwin and OpenBSD
+// Accept4Func here (natively and on the portable backend), AcceptFunc on
+// darwin and OpenBSD
 // (accept_wrap_libc_test.go). Call it before starting an engine.
 func tbWrapAccept(tb testing.TB, wrap func(accept func() (int, netip.AddrPort, error)) (int, netip.AddrPort, error)) {
 	tb.Helper()

@@ -329,7 +329,7 @@ func ftDialSmallWindow(tb testing.TB, addr net.Addr, rcvbuf int) net.Conn {
 	d := net.Dialer{Timeout: 5 * time.Second, Control: func(_, _ string, rc syscall.RawConn) error {
 		var serr error
 		err := rc.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvbuf)
+			serr = tbSetRecvBuffer(fd, rcvbuf)
 		})
 		return errors.Join(err, serr)
 	}}

@@ -1,4 +1,4 @@
-//go:build (linux || darwin || dragonfly || freebsd || netbsd || openbsd) && !evloop_portable && !evloop_debug
+//go:build (linux || darwin || dragonfly || freebsd || netbsd || openbsd || windows || evloop_portable) && !evloop_debug
 
 package evloop
 

@@ -1,4 +1,4 @@
-//go:build (linux || darwin || dragonfly || freebsd || netbsd || openbsd) && !evloop_portable
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd || windows || evloop_portable
 
 package evloop
 
@@ -44,13 +44,13 @@ func (eng Engine) Enroll(nc net.Conn) (Conn, error) {
 		return nil, fmt.Errorf("%w: %w", ErrBadSocket, err)
 	}
 	fd, derr := -1, error(nil)
-	if err := rc.Control(func(s uintptr) { fd, derr = socket.Dup(int(s)) }); err != nil {
+	if err := rc.Control(func(s uintptr) { fd, derr = socket.DupSystem(s) }); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadSocket, err) // nc is closed
 	}
 	if derr != nil {
 		return nil, derr
 	}
-	c, err := eng.EnrollFD(fd)
+	c, err := eng.serveFD(fd)
 	if err != nil {
 		_ = socket.Close(fd)
 		return nil, err
@@ -65,6 +65,29 @@ func (eng Engine) Enroll(nc net.Conn) (Conn, error) {
 // closed and stays the caller's. Errors are as for Enroll. Any goroutine
 // but the engine's own.
 func (eng Engine) EnrollFD(fd int) (Conn, error) {
+	if eng.e == nil {
+		return nil, ErrEngineStopped
+	}
+	if eng.e.onOwnGoroutine() {
+		return nil, ErrOnLoop
+	}
+	// The portable backend serves a duplicate of its own; natively efd is
+	// fd.
+	efd, err := socket.Import(fd)
+	if err != nil {
+		return nil, fmt.Errorf("%w: descriptor %d: %w", ErrBadSocket, fd, err)
+	}
+	c, err := eng.serveFD(efd)
+	if err != nil {
+		socket.ImportFailed(efd)
+		return nil, err
+	}
+	socket.ImportDone(fd)
+	return c, nil
+}
+
+// serveFD serves the engine's descriptor fd as Enroll describes.
+func (eng Engine) serveFD(fd int) (Conn, error) {
 	e := eng.e
 	if e == nil {
 		return nil, ErrEngineStopped

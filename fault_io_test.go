@@ -11,10 +11,9 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/evloop/evloop/internal/socket"
 )
@@ -29,20 +28,20 @@ import (
 
 // ftStep is one scripted result of a read, write or writev call.
 type ftStep struct {
-	max   int        // > 0: the real call moves at most max bytes
-	errno unix.Errno // non-zero: return (n, errno) without touching the socket
-	n     int        // the count returned with errno
-	eof   bool       // reads: return (0, nil), the end of the stream
+	max   int           // > 0: the real call moves at most max bytes
+	errno syscall.Errno // non-zero: return (n, errno) without touching the socket
+	n     int           // the count returned with errno
+	eof   bool          // reads: return (0, nil), the end of the stream
 }
 
 // ftShort lets the real call move at most max bytes: a short read or write.
 func ftShort(max int) ftStep { return ftStep{max: max} }
 
-// ftErr fails a call the way unix.Read and unix.Write do: (-1, errno).
-func ftErr(errno unix.Errno) ftStep { return ftStep{errno: errno, n: -1} }
+// ftErr fails a call the way read(2) and write(2) do: (-1, errno).
+func ftErr(errno syscall.Errno) ftStep { return ftStep{errno: errno, n: -1} }
 
 // ftErrN fails a call with a count that must be ignored alongside the error.
-func ftErrN(n int, errno unix.Errno) ftStep { return ftStep{errno: errno, n: n} }
+func ftErrN(n int, errno syscall.Errno) ftStep { return ftStep{errno: errno, n: n} }
 
 // ftEOF makes a read return (0, nil).
 func ftEOF() ftStep { return ftStep{eof: true} }
@@ -274,7 +273,7 @@ func ftCheckStream(got, want []byte, complete bool) error {
 
 // ftCheckClose checks the error OnClose gave the target: nil, or the
 // injected errno inside an *os.SyscallError.
-func ftCheckClose(err error, want unix.Errno) error {
+func ftCheckClose(err error, want syscall.Errno) error {
 	switch {
 	case want == 0 && err != nil:
 		return fmt.Errorf("OnClose(%v), want nil", err)
@@ -362,24 +361,24 @@ func TestFaultSocketIO(t *testing.T) {
 		serve   ftServe
 		reads   []ftStep
 		writes  []ftStep
-		wantErr unix.Errno // 0: the whole stream arrives and OnClose gets nil
-		eof     bool       // the stream ends early with OnClose(nil)
+		wantErr syscall.Errno // 0: the whole stream arrives and OnClose gets nil
+		eof     bool          // the stream ends early with OnClose(nil)
 	}
 	writeScripts := []struct {
 		name    string
 		writes  []ftStep
-		wantErr unix.Errno
+		wantErr syscall.Errno
 	}{
 		{name: "short writes", writes: []ftStep{ftShort(1), ftShort(7), ftShort(1000), ftShort(1), ftShort(3)}},
-		{name: "short then EAGAIN", writes: []ftStep{ftShort(100), ftErr(unix.EAGAIN), ftShort(5), ftErr(unix.EAGAIN), ftErr(unix.EAGAIN), ftShort(1)}},
-		{name: "EAGAIN n=-1", writes: []ftStep{ftErr(unix.EAGAIN), ftErr(unix.EAGAIN), ftErr(unix.EAGAIN)}},
-		{name: "EAGAIN n=0", writes: []ftStep{ftErrN(0, unix.EAGAIN), ftShort(9), ftErrN(0, unix.EAGAIN)}},
-		{name: "EAGAIN with a count", writes: []ftStep{ftErrN(7, unix.EAGAIN), ftShort(11), ftErrN(4096, unix.EAGAIN)}},
-		{name: "EINTR", writes: []ftStep{ftErr(unix.EINTR), ftShort(10), ftErr(unix.EINTR), ftErr(unix.EINTR), ftErr(unix.EINTR)}},
-		{name: "ENOBUFS", writes: []ftStep{ftShort(100), ftErr(unix.ENOBUFS)}, wantErr: unix.ENOBUFS},
-		{name: "ECONNRESET", writes: []ftStep{ftShort(100), ftErr(unix.EAGAIN), ftErr(unix.ECONNRESET)}, wantErr: unix.ECONNRESET},
-		{name: "EPIPE", writes: []ftStep{ftErr(unix.EPIPE)}, wantErr: unix.EPIPE},
-		{name: "EPIPE after short writes", writes: []ftStep{ftShort(1), ftShort(4096), ftErr(unix.EINTR), ftErr(unix.EPIPE)}, wantErr: unix.EPIPE},
+		{name: "short then EAGAIN", writes: []ftStep{ftShort(100), ftErr(syscall.EAGAIN), ftShort(5), ftErr(syscall.EAGAIN), ftErr(syscall.EAGAIN), ftShort(1)}},
+		{name: "EAGAIN n=-1", writes: []ftStep{ftErr(syscall.EAGAIN), ftErr(syscall.EAGAIN), ftErr(syscall.EAGAIN)}},
+		{name: "EAGAIN n=0", writes: []ftStep{ftErrN(0, syscall.EAGAIN), ftShort(9), ftErrN(0, syscall.EAGAIN)}},
+		{name: "EAGAIN with a count", writes: []ftStep{ftErrN(7, syscall.EAGAIN), ftShort(11), ftErrN(4096, syscall.EAGAIN)}},
+		{name: "EINTR", writes: []ftStep{ftErr(syscall.EINTR), ftShort(10), ftErr(syscall.EINTR), ftErr(syscall.EINTR), ftErr(syscall.EINTR)}},
+		{name: "ENOBUFS", writes: []ftStep{ftShort(100), ftErr(syscall.ENOBUFS)}, wantErr: syscall.ENOBUFS},
+		{name: "ECONNRESET", writes: []ftStep{ftShort(100), ftErr(syscall.EAGAIN), ftErr(syscall.ECONNRESET)}, wantErr: syscall.ECONNRESET},
+		{name: "EPIPE", writes: []ftStep{ftErr(syscall.EPIPE)}, wantErr: syscall.EPIPE},
+		{name: "EPIPE after short writes", writes: []ftStep{ftShort(1), ftShort(4096), ftErr(syscall.EINTR), ftErr(syscall.EPIPE)}, wantErr: syscall.EPIPE},
 	}
 	var cases []ioCase
 	for _, mode := range []struct {
@@ -392,11 +391,11 @@ func TestFaultSocketIO(t *testing.T) {
 	}
 	cases = append(cases,
 		ioCase{name: "writev 3000 buffers/no fault", serve: ftSendMany},
-		ioCase{name: "read/EINTR", serve: ftEchoBack, reads: []ftStep{ftErr(unix.EINTR), ftShort(1), ftErr(unix.EINTR), ftErr(unix.EINTR), ftShort(100)}},
-		ioCase{name: "read/EAGAIN", serve: ftEchoBack, reads: []ftStep{ftErr(unix.EAGAIN), ftShort(3), ftErrN(0, unix.EAGAIN)}},
+		ioCase{name: "read/EINTR", serve: ftEchoBack, reads: []ftStep{ftErr(syscall.EINTR), ftShort(1), ftErr(syscall.EINTR), ftErr(syscall.EINTR), ftShort(100)}},
+		ioCase{name: "read/EAGAIN", serve: ftEchoBack, reads: []ftStep{ftErr(syscall.EAGAIN), ftShort(3), ftErrN(0, syscall.EAGAIN)}},
 		ioCase{name: "read/(0, nil)", serve: ftEchoBack, reads: []ftStep{ftShort(10), ftEOF()}, eof: true},
-		ioCase{name: "read/ECONNRESET", serve: ftEchoBack, reads: []ftStep{ftShort(1000), ftErr(unix.ECONNRESET)}, wantErr: unix.ECONNRESET},
-		ioCase{name: "read/ETIMEDOUT", serve: ftEchoBack, reads: []ftStep{ftErr(unix.EINTR), ftErr(unix.ETIMEDOUT)}, wantErr: unix.ETIMEDOUT},
+		ioCase{name: "read/ECONNRESET", serve: ftEchoBack, reads: []ftStep{ftShort(1000), ftErr(syscall.ECONNRESET)}, wantErr: syscall.ECONNRESET},
+		ioCase{name: "read/ETIMEDOUT", serve: ftEchoBack, reads: []ftStep{ftErr(syscall.EINTR), ftErr(syscall.ETIMEDOUT)}, wantErr: syscall.ETIMEDOUT},
 	)
 
 	f := ftInstallIO(t)

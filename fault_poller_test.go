@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"syscall"
 
 	"github.com/evloop/evloop/poller"
 )
@@ -189,7 +189,7 @@ func ftPeerGone(nc net.Conn, within time.Duration) error {
 	switch {
 	case n > 0:
 		return fmt.Errorf("read %d bytes %q, want EOF or a reset", n, b[:n])
-	case errors.Is(err, io.EOF), errors.Is(err, unix.ECONNRESET):
+	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
 		return nil
 	}
 	return fmt.Errorf("read: %v, want EOF or a reset", err)
@@ -215,34 +215,34 @@ func TestFaultPollerCtl(t *testing.T) {
 		// reset); otherwise the target asks for the payload and wantErr
 		// is OnClose's (0: nil and the whole payload).
 		refused bool
-		wantErr unix.Errno
+		wantErr syscall.Errno
 	}{
 		{name: "Add EEXIST refuses the connection", refused: true,
-			rule: func() *ftRule { return newFTRule(ftAdd, -1, -1, 0, 1, unix.EEXIST) }},
+			rule: func() *ftRule { return newFTRule(ftAdd, -1, -1, 0, 1, syscall.EEXIST) }},
 		{name: "Add EBADF refuses the connection", refused: true,
-			rule: func() *ftRule { return newFTRule(ftAdd, -1, -1, 0, 1, unix.EBADF) }},
+			rule: func() *ftRule { return newFTRule(ftAdd, -1, -1, 0, 1, syscall.EBADF) }},
 		{name: "Add ENOMEM refuses the connection", refused: true,
-			rule: func() *ftRule { return newFTRule(ftAdd, -1, -1, 0, 1, unix.ENOMEM) }},
-		{name: "Mod ENOENT arming EPOLLOUT", fdRule: true, wantErr: unix.ENOENT,
-			writes: []ftStep{ftErr(unix.EAGAIN)},
-			rule:   func() *ftRule { return newFTRule(ftMod, -1, -1, 0, 1, unix.ENOENT) }},
-		{name: "Mod EBADF arming EPOLLOUT", fdRule: true, wantErr: unix.EBADF,
+			rule: func() *ftRule { return newFTRule(ftAdd, -1, -1, 0, 1, syscall.ENOMEM) }},
+		{name: "Mod ENOENT arming EPOLLOUT", fdRule: true, wantErr: syscall.ENOENT,
+			writes: []ftStep{ftErr(syscall.EAGAIN)},
+			rule:   func() *ftRule { return newFTRule(ftMod, -1, -1, 0, 1, syscall.ENOENT) }},
+		{name: "Mod EBADF arming EPOLLOUT", fdRule: true, wantErr: syscall.EBADF,
 			writes: []ftStep{ftShort(10)},
-			rule:   func() *ftRule { return newFTRule(ftMod, -1, -1, 0, 1, unix.EBADF) }},
-		{name: "Mod ENOENT disarming EPOLLOUT", fdRule: true, wantErr: unix.ENOENT,
-			writes: []ftStep{ftShort(10), ftErr(unix.EAGAIN)},
-			rule:   func() *ftRule { return newFTRule(ftMod, -1, -1, 1, 1, unix.ENOENT) }},
+			rule:   func() *ftRule { return newFTRule(ftMod, -1, -1, 0, 1, syscall.EBADF) }},
+		{name: "Mod ENOENT disarming EPOLLOUT", fdRule: true, wantErr: syscall.ENOENT,
+			writes: []ftStep{ftShort(10), ftErr(syscall.EAGAIN)},
+			rule:   func() *ftRule { return newFTRule(ftMod, -1, -1, 1, 1, syscall.ENOENT) }},
 		{name: "Del ENOENT at close", fdRule: true,
-			rule: func() *ftRule { return newFTRule(ftDel, -1, -1, 0, 1, unix.ENOENT) }},
+			rule: func() *ftRule { return newFTRule(ftDel, -1, -1, 0, 1, syscall.ENOENT) }},
 		{name: "Del EBADF at close", fdRule: true,
-			writes: []ftStep{ftShort(1), ftErr(unix.EAGAIN)},
-			rule:   func() *ftRule { return newFTRule(ftDel, -1, -1, 0, 1, unix.EBADF) }},
-		{name: "listener pause Mod ENOENT", accept: []error{unix.EMFILE},
-			rule: func() *ftRule { return newFTRule(ftMod, ftAcceptorPoller, -1, 0, 1, unix.ENOENT) }},
-		{name: "listener resume Mod ENOENT", accept: []error{unix.ENFILE},
-			rule: func() *ftRule { return newFTRule(ftMod, ftAcceptorPoller, -1, 1, 1, unix.ENOENT) }},
-		{name: "listener resume Mod EEXIST twice", accept: []error{unix.ENOMEM, unix.ENOMEM},
-			rule: func() *ftRule { return newFTRule(ftMod, ftAcceptorPoller, -1, 1, 2, unix.EEXIST) }},
+			writes: []ftStep{ftShort(1), ftErr(syscall.EAGAIN)},
+			rule:   func() *ftRule { return newFTRule(ftDel, -1, -1, 0, 1, syscall.EBADF) }},
+		{name: "listener pause Mod ENOENT", accept: []error{syscall.EMFILE},
+			rule: func() *ftRule { return newFTRule(ftMod, ftAcceptorPoller, -1, 0, 1, syscall.ENOENT) }},
+		{name: "listener resume Mod ENOENT", accept: []error{syscall.ENFILE},
+			rule: func() *ftRule { return newFTRule(ftMod, ftAcceptorPoller, -1, 1, 1, syscall.ENOENT) }},
+		{name: "listener resume Mod EEXIST twice", accept: []error{syscall.ENOMEM, syscall.ENOMEM},
+			rule: func() *ftRule { return newFTRule(ftMod, ftAcceptorPoller, -1, 1, 2, syscall.EEXIST) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -385,11 +385,11 @@ func TestFaultPollerWake(t *testing.T) {
 	tests := []struct {
 		name    string
 		deliver bool
-		err     unix.Errno
+		err     syscall.Errno
 	}{
-		{name: "wake delivered, EINTR reported", deliver: true, err: unix.EINTR},
-		{name: "wake delivered, EAGAIN reported", deliver: true, err: unix.EAGAIN},
-		{name: "wake lost, EBADF reported", deliver: false, err: unix.EBADF},
+		{name: "wake delivered, EINTR reported", deliver: true, err: syscall.EINTR},
+		{name: "wake delivered, EAGAIN reported", deliver: true, err: syscall.EAGAIN},
+		{name: "wake lost, EBADF reported", deliver: false, err: syscall.EBADF},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -486,7 +486,7 @@ func TestFaultPollerWakeHandoff(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := itGuardFDs(t)
-			rule := newFTRule(ftWake, 0, -1, 0, 1, unix.EBADF)
+			rule := newFTRule(ftWake, 0, -1, 0, 1, syscall.EBADF)
 			rule.deliver = tt.deliver
 			ftInstallPollers(t, true, rule)
 			h := &ftWakeHandler{opened: make(chan Conn, 4)}
@@ -531,11 +531,11 @@ func TestFaultPollerStartup(t *testing.T) {
 		name     string
 		acceptor bool // main-reactor mode: the acceptor's poller watches the listener
 		poller   int
-		err      unix.Errno
+		err      syscall.Errno
 		opts     []Option
 	}{
-		{name: "acceptor Add EBADF", acceptor: true, poller: ftAcceptorPoller, err: unix.EBADF, opts: []Option{WithLoops(2)}},
-		{name: "reuseport Add EEXIST", poller: 1, err: unix.EEXIST, opts: []Option{WithLoops(2), WithReusePort(true)}},
+		{name: "acceptor Add EBADF", acceptor: true, poller: ftAcceptorPoller, err: syscall.EBADF, opts: []Option{WithLoops(2)}},
+		{name: "reuseport Add EEXIST", poller: 1, err: syscall.EEXIST, opts: []Option{WithLoops(2), WithReusePort(true)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,12 +2,9 @@ package evloop
 
 import (
 	"fmt"
-	"net/netip"
 	"runtime/debug"
 	"sync"
 	"testing"
-
-	"github.com/evloop/evloop/internal/socket"
 )
 
 // itFDGuard tracks the sockets the engine creates and accepts through the
@@ -20,37 +17,14 @@ type itFDGuard struct {
 	foreign []string
 }
 
-// itGuardFDs installs the guard for the rest of the test. The seams may only
-// be swapped while no engine runs, so call it before starting one.
-func itGuardFDs(tb testing.TB) *itFDGuard {
-	tb.Helper()
-	g := &itFDGuard{owned: map[int]bool{}}
-	closeFD, sock := socket.CloseFunc, socket.SocketFunc
-	tb.Cleanup(func() { socket.CloseFunc, socket.SocketFunc = closeFD, sock })
-	tbWrapAccept(tb, func(accept func() (int, netip.AddrPort, error)) (int, netip.AddrPort, error) {
-		nfd, sa, err := accept()
-		if err == nil {
-			g.own(nfd)
-		}
-		return nfd, sa, err
-	})
-	socket.SocketFunc = func(domain, typ, proto int) (int, error) {
-		fd, err := sock(domain, typ, proto)
-		if err == nil {
-			g.own(fd)
-		}
-		return fd, err
+// closing records the close of fd, flagging one the engine does not own.
+func (g *itFDGuard) closing(fd int) {
+	g.mu.Lock()
+	if !g.owned[fd] && len(g.foreign) < 3 {
+		g.foreign = append(g.foreign, fmt.Sprintf("close(%d) of a descriptor the engine does not own:\n%s", fd, debug.Stack()))
 	}
-	socket.CloseFunc = func(fd int) error {
-		g.mu.Lock()
-		if !g.owned[fd] && len(g.foreign) < 3 {
-			g.foreign = append(g.foreign, fmt.Sprintf("close(%d) of a descriptor the engine does not own:\n%s", fd, debug.Stack()))
-		}
-		delete(g.owned, fd)
-		g.mu.Unlock()
-		return closeFD(fd)
-	}
-	return g
+	delete(g.owned, fd)
+	g.mu.Unlock()
 }
 
 func (g *itFDGuard) own(fd int) {

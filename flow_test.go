@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -44,16 +43,6 @@ func itExpectNoMore(nc net.Conn, wait time.Duration) error {
 		return fmt.Errorf("read %d stray bytes %q (err %v), want nothing until the deadline", k, extra[:k], err)
 	}
 	return nil
-}
-
-// itCPUTime returns the CPU time the process has used, user plus system.
-func itCPUTime(tb testing.TB) time.Duration {
-	tb.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		tb.Fatalf("getrusage: %v", err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // itFlowMode says how itFlowHandler sends its payload.

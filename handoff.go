@@ -1,4 +1,4 @@
-//go:build (linux || darwin || dragonfly || freebsd || netbsd || openbsd) && !evloop_portable
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd || windows || evloop_portable
 
 package evloop
 
@@ -119,7 +119,7 @@ func (e *engine) adopt(s any) (*listener, error) {
 	}
 	fd := -1
 	var dupErr error
-	if err := rc.Control(func(raw uintptr) { fd, dupErr = socket.Dup(int(raw)) }); err != nil {
+	if err := rc.Control(func(raw uintptr) { fd, dupErr = socket.DupSystem(raw) }); err != nil {
 		return nil, listenError("", fmt.Errorf("%w: %s: %w", ErrUnsupportedNetwork, name, err))
 	}
 	if dupErr != nil {
@@ -168,7 +168,7 @@ func (eng Engine) Listeners() ([]*os.File, error) {
 	}
 	files := make([]*os.File, 0, len(e.lns))
 	for _, ln := range e.lns {
-		fd, err := socket.Dup(ln.fd)
+		f, err := socket.File(ln.fd, ln.addr.Network()+":"+ln.addr.String())
 		if err != nil {
 			for _, f := range files {
 				_ = f.Close()
@@ -176,7 +176,7 @@ func (eng Engine) Listeners() ([]*os.File, error) {
 			return nil, err
 		}
 		ln.sock.KeepFile()
-		files = append(files, os.NewFile(uintptr(fd), ln.addr.Network()+":"+ln.addr.String()))
+		files = append(files, f)
 	}
 	return files, nil
 }

@@ -2,7 +2,6 @@ package evloop
 
 import (
 	"errors"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -77,18 +76,4 @@ func TestOptionValidation(t *testing.T) {
 			}
 		})
 	}
-}
-
-// tbCountSockets counts the sockets created through the socket seam until
-// the test ends. Call it while no engine runs.
-func tbCountSockets(tb testing.TB) *atomic.Int32 {
-	tb.Helper()
-	var n atomic.Int32
-	orig := socket.SocketFunc
-	tb.Cleanup(func() { socket.SocketFunc = orig })
-	socket.SocketFunc = func(domain, typ, proto int) (int, error) {
-		n.Add(1)
-		return orig(domain, typ, proto)
-	}
-	return &n
 }

@@ -1,4 +1,4 @@
-//go:build (linux || darwin || dragonfly || freebsd || netbsd || openbsd) && !evloop_portable
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd || windows || evloop_portable
 
 package evloop
 

@@ -1,3 +1,5 @@
+//go:build unix
+
 package evloop
 
 import (
@@ -7,8 +9,6 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/evloop/evloop/internal/socket"
 )
 
 // itCountFDs returns how many descriptors the process has open: the
@@ -35,16 +35,6 @@ func itCountFDs(tb testing.TB) int {
 		}
 	}
 	return n
-}
-
-// tbSkipUnlessReusePortBalances skips a test of WithReusePort with more
-// than one loop where Run refuses that, because the kernel does not
-// balance between the loops' listeners (macOS, NetBSD, OpenBSD).
-func tbSkipUnlessReusePortBalances(tb testing.TB) {
-	tb.Helper()
-	if err := socket.ReusePortBalancing(); err != nil {
-		tb.Skipf("WithReusePort is refused here: %v", err)
-	}
 }
 
 // tbSocket is socket(2) with the descriptor marked close-on-exec, on every

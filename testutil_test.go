@@ -2,12 +2,16 @@ package evloop
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"os"
 	"runtime/debug"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/evloop/evloop/internal/socket"
 )
 
 // Every test in this package must leave no goroutine behind: loops,
@@ -152,4 +156,24 @@ func (tbAsyncEcho) OnTraffic(c Conn) Action {
 		return Close
 	}
 	return None
+}
+
+// tbOpenFDs counts a process's open descriptors, or returns -1 where there
+// is no /proc.
+func tbOpenFDs(pid int) int {
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return -1
+	}
+	return len(ents)
+}
+
+// tbSkipUnlessReusePortBalances skips a test of WithReusePort with more
+// than one loop where Run refuses that, because the kernel does not
+// balance between the loops' listeners (macOS, NetBSD, OpenBSD).
+func tbSkipUnlessReusePortBalances(tb testing.TB) {
+	tb.Helper()
+	if err := socket.ReusePortBalancing(); err != nil {
+		tb.Skipf("WithReusePort is refused here: %v", err)
+	}
 }

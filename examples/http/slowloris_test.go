@@ -13,16 +13,6 @@ import (
 	"time"
 )
 
-// processCPU returns the CPU time (user and system) this process has used.
-func processCPU(tb testing.TB) time.Duration {
-	tb.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		tb.Fatalf("getrusage: %v", err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // attackOutcome is how one slowloris connection ended.
 type attackOutcome struct {
 	after time.Duration // from the attack's start to the end of the connection

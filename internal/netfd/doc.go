@@ -1,0 +1,31 @@
+// Package netfd emulates non-blocking socket descriptors on top of package
+// net, for the portable backend: systems without a native poller (Windows
+// first), and Linux built with the evloop_portable tag so the whole test
+// suite can run against it.
+//
+// A descriptor is a small integer, allocated lowest-free from 3 and reused
+// after Close as the kernel's are, because the engine indexes slices by fd.
+// Behind each number sits one object:
+//
+//   - a stream (a *net.TCPConn or *net.UnixConn): a reader goroutine fills an
+//     inbound buffer bounded like a receive buffer and blocks when it is
+//     full, so a paused reader backpressures the peer through TCP; Write
+//     copies into an outbound buffer bounded like a send buffer and never
+//     blocks, and a writer goroutine, running only while output is pending,
+//     writes it to the connection in order;
+//   - a listener: an accept goroutine fills a bounded queue (the backlog);
+//   - a datagram socket: a reader goroutine queues received datagrams,
+//     dropping what does not fit, as a full kernel buffer does; sends are
+//     synchronous;
+//   - a connecting stream (Connect): a goroutine dials, then the object
+//     serves as a stream.
+//
+// Readiness (readable, writable, read hang-up, hang-up, error) is computed
+// from that state on demand, and a poller that watches an object is told
+// when it may have grown. Errors are the syscall errnos the native backend
+// returns (EAGAIN, EPIPE, ECONNRESET, ...), mapped from whatever package net
+// reports, so the engine compares them the same way on every system.
+//
+// The descriptor table is process-wide, like the kernel's: descriptors are
+// handed from the acceptor to the loops and from dialers to loops by number.
+package netfd
