@@ -189,8 +189,8 @@ func tbZeroAllocTurns(t *testing.T, n int, turn func() error, what string) {
 	}
 	per := float64(mallocs) / float64(n)
 	t.Logf("%d allocations in %d turns (%.4f per turn)", mallocs, n, per)
-	if per >= 0.01 {
-		t.Errorf("%.4f allocations per %s, want 0 (< 0.01)", per, what)
+	if per >= tbTurnAllocs {
+		t.Errorf("%.4f allocations per %s, want 0 (< %g)", per, what, tbTurnAllocs)
 	}
 }
 

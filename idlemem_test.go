@@ -104,7 +104,7 @@ func fcVmRSS(tb testing.TB, pid int) int64 {
 // a read or write buffer per connection, even 4 KiB, fails it.
 func TestIdleMemoryPerConn(t *testing.T) {
 	n := itScale(10000, 2000)
-	const bound = 1 << 10 // bytes per connection, RSS and heap alike
+	const bound = tbIdleConnBytes // bytes per connection, RSS and heap alike
 	ch := childStart(t, childSpec{
 		run:     "TestIdleMemChild",
 		env:     fcIdleMemEnv + "=1",
