@@ -322,9 +322,30 @@
 //	                      WithReusePort with more than one loop (a)
 //	                      abstract unix sockets (b)
 //
+//	Windows       portable  WithBacklog with n > 0 (a)
+//	                      WithReusePort (c)
+//	                      WithListeners, Engine.Listeners, Enroll,
+//	                      EnrollFD: taking over or handing over a
+//	                      system socket (c)
+//	                      abstract unix sockets (b)
+//	any system,   portable  WithBacklog with n > 0 (a)
+//	-tags evloop_portable   (on unix systems everything else works)
+//
 //	(a) an error wrapping both ErrInvalidOption and errors.ErrUnsupported
 //	(b) a *net.OpError (Op "listen") saying abstract unix sockets exist
 //	    only on Linux
+//	(c) an error wrapping errors.ErrUnsupported (from Run for the
+//	    options, from the method for the methods)
+//
+// The portable backend serves the same engine over package net: the
+// loops, callbacks, buffers, flow control, timers and deadlines are the
+// ones described here, but package net offers no readiness, so each
+// connection holds one goroutine blocked in its Read (about 4.5 KiB per
+// idle connection instead of a few hundred bytes), bytes are copied once
+// more on their way in and out, and a datagram address is served by one
+// socket on one loop where sockets cannot share an address (Windows).
+// SystemdListeners finds no sockets on Windows. On Linux the build tag
+// evloop_portable selects it, so the whole test suite runs against it.
 //
 // WithReusePort is refused where the kernel lets the loops' listeners
 // share the port but does not balance connections between them, which

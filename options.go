@@ -195,6 +195,11 @@ func (o *options) systemSupport() error {
 			return fmt.Errorf("%w: WithTCPKeepAlive: %w", ErrInvalidOption, err)
 		}
 	}
+	if o.backlog > 0 {
+		if err := socket.BacklogSetting(); err != nil {
+			return fmt.Errorf("%w: WithBacklog: %w", ErrInvalidOption, err)
+		}
+	}
 	if o.reusePort && o.loops > 1 {
 		if err := socket.ReusePortBalancing(); err != nil {
 			return fmt.Errorf("%w: WithReusePort: %w", ErrInvalidOption, err)
@@ -273,6 +278,8 @@ func WithSocketRecvBuffer(n int) Option { return func(o *options) { o.recvBuffer
 func WithSocketSendBuffer(n int) Option { return func(o *options) { o.sendBuffer = n } }
 
 // WithBacklog sets the listen backlog (default 0: the system's somaxconn).
+// The portable backend cannot set it: there Run refuses n > 0 with an
+// error wrapping ErrInvalidOption and errors.ErrUnsupported.
 func WithBacklog(n int) Option { return func(o *options) { o.backlog = n } }
 
 // WithTicker enables EventHandler.OnTick on loop 0 (default off).

@@ -44,6 +44,7 @@ func TestOptionValidation(t *testing.T) {
 		{name: "valid keepalive 1s", opts: []Option{WithTCPKeepAlive(time.Second)}, valid: true, system: socket.KeepAliveTuning},
 		{name: "valid keepalive maximum", opts: []Option{WithTCPKeepAlive(32767 * time.Second)}, valid: true, system: socket.KeepAliveTuning},
 		{name: "valid reuseport with one loop", opts: []Option{WithReusePort(true)}, valid: true},
+		{name: "valid backlog", opts: []Option{WithBacklog(64)}, valid: true, system: socket.BacklogSetting},
 		{name: "valid reuseport with two loops", opts: []Option{WithReusePort(true), WithLoops(2)}, valid: true, system: socket.ReusePortBalancing},
 		{name: "valid keepalive off", opts: []Option{WithTCPKeepAlive(0)}, valid: true},
 	}

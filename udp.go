@@ -83,7 +83,17 @@ var (
 const maxRetainedQueue = 1 << 20
 
 // listenDatagrams gives every loop its own SO_REUSEPORT socket on address.
+// Where sockets cannot share an address (the portable backend on
+// Windows), one socket on the first loop serves it.
 func (e *engine) listenDatagrams(network, address string) error {
+	if socket.PortSharing() != nil {
+		ln, err := e.listen(network, address, false)
+		if err != nil {
+			return err
+		}
+		e.addrs = append(e.addrs, ln.addr)
+		return e.adoptDatagram(e.loops[0], ln)
+	}
 	return e.bindPerLoop(network, address, e.adoptDatagram)
 }
 

@@ -194,3 +194,12 @@ func (l *Listener) ownsFile() bool {
 	var st unix.Stat_t
 	return unix.Lstat(l.unlinkPath, &st) == nil && uint64(st.Dev) == l.unlinkDev && uint64(st.Ino) == l.unlinkIno
 }
+
+// BacklogSetting returns nil: Listen sets the backlog it is given. The
+// portable backend's, where package net listens, cannot. Safe from any
+// goroutine.
+func BacklogSetting() error { return nil }
+
+// PortSharing returns nil: SetReusePort lets several sockets bind one
+// address on every native system. Safe from any goroutine.
+func PortSharing() error { return nil }

@@ -211,3 +211,11 @@ func Adopt(fd int) (*Listener, error) {
 	l.KeepFile()
 	return l, nil
 }
+
+// BacklogSetting returns an error wrapping errors.ErrUnsupported: package
+// net listens with the system's default backlog and has no setting for
+// it, so the engine refuses a backlog it was asked for rather than ignore
+// it. Safe from any goroutine.
+func BacklogSetting() error {
+	return fmt.Errorf("setting the listen backlog on the portable backend (package net uses the system's): %w", errors.ErrUnsupported)
+}

@@ -33,3 +33,11 @@ func CloseOnExec(fd int) {}
 func reusePortControl() (func(network, address string, c syscall.RawConn) error, error) {
 	return nil, errUnsupported("SO_REUSEPORT")
 }
+
+// PortSharing returns an error wrapping errors.ErrUnsupported: several
+// sockets cannot bind one address here, so the engine serves a datagram
+// address with one socket on one loop. Safe from any goroutine.
+func PortSharing() error {
+	_, err := reusePortControl()
+	return err
+}

@@ -124,3 +124,7 @@ func reusePortControl() (func(network, address string, c syscall.RawConn) error,
 		return nil
 	}, nil
 }
+
+// PortSharing returns nil: Listen's ReusePort lets several sockets bind one
+// address. Safe from any goroutine.
+func PortSharing() error { return nil }
