@@ -63,6 +63,9 @@ go build -o "$bin/" ./contestants/... ./cmd/echoload ./cmd/udpload ./cmd/firehos
 # evloop's Redis example (the main module's, through the replace in go.mod)
 # is the evloop contestant of the RESP scenarios.
 go build -o "$bin/evloopredis" github.com/evloop/evloop/examples/redis
+# The evloop contestant again on the portable backend (package net beneath
+# the same engine, as on Windows), to show what it costs.
+go build -tags evloop_portable -o "$bin/evloopportable" ./contestants/evloop
 # The C reference contestant needs a C compiler; without one the runner
 # skips it and says so.
 if command -v cc >/dev/null 2>&1; then

@@ -38,6 +38,9 @@ type contestant struct {
 var contestants = []contestant{
 	{name: "evloop", bin: "evloop", protos: []string{"echo", "http", "udp"}, tlsProtos: []string{"echo", "http"}},
 	{name: "evloop-async", bin: "evloopasync", protos: []string{"echo", "http"}},
+	// The evloop contestant built with -tags evloop_portable: the same
+	// engine over package net, as on Windows.
+	{name: "evloop-portable", bin: "evloopportable", protos: []string{"echo", "http"}},
 	{name: "stdnet", bin: "stdnet", protos: []string{"echo", "http", "udp"}, tlsProtos: []string{"echo", "http"}},
 	{name: "nethttp", bin: "nethttp", protos: []string{"http"}},
 	{name: "fasthttp", bin: "fasthttp", protos: []string{"http"}},

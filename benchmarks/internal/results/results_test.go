@@ -80,13 +80,14 @@ func TestMergeReplacesOnlyWhatIsRerun(t *testing.T) {
 
 func TestBestGoPeerAndVersusColumns(t *testing.T) {
 	f := &File{Config: Config{Modes: []string{"unpinned"}, Scenarios: []string{"http-c100"},
-		Contestants: []string{Subject, "evloop-async", Baseline, GoPeer, "nbio", Native}}}
+		Contestants: []string{Subject, "evloop-async", "evloop-portable", Baseline, GoPeer, "nbio", Native}}}
 	for _, c := range []struct {
 		name               string
 		msgsPerSec, perCPU float64
 	}{
 		{Subject, 200, 220},
-		{"evloop-async", 400, 400}, // evloop's own: never the peer
+		{"evloop-async", 400, 400},    // evloop's own: never the peer
+		{"evloop-portable", 450, 450}, // evloop on the portable backend: neither
 		{Baseline, 180, 200},
 		{GoPeer, 210, 200},
 		{"nbio", 190, 250},

@@ -28,8 +28,9 @@ const (
 const MixedP99Ratio = 1.25
 
 // notPeers are the contestants left out of "the best Go peer": evloop's own
-// two, and the one that is not Go.
-var notPeers = []string{Subject, "evloop-async", Native}
+// three (on the pool, and on the portable backend), and the one that is
+// not Go.
+var notPeers = []string{Subject, "evloop-async", "evloop-portable", Native}
 
 // Stat is the median and range of one metric over a group's rounds.
 type Stat struct {
