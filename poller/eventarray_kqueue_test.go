@@ -2,39 +2,7 @@
 
 package poller
 
-import (
-	"testing"
+import "golang.org/x/sys/unix"
 
-	"golang.org/x/sys/unix"
-)
-
-// TestKqueueEventArrayGrowsAndShrinks checks the sizing policy on the
-// kevent array itself.
-func TestKqueueEventArrayGrowsAndShrinks(t *testing.T) {
-	p := openPoller(t)
-	const pairs = 200 // 200 readable fds > minEvents, one kevent each
-	for i := 0; i < pairs; i++ {
-		a, b := socketpair(t)
-		mustAdd(t, p, a, uint32(i), Readable)
-		mustWrite(t, b, []byte("x"))
-	}
-	c, _ := waitOnce(t, p, 100)
-	if len(c.events) != minEvents {
-		t.Fatalf("first Wait returned %d events, want a full array of %d", len(c.events), minEvents)
-	}
-	if len(p.events) != 2*minEvents {
-		t.Fatalf("array is %d after a full Wait, want %d", len(p.events), 2*minEvents)
-	}
-	c, _ = waitOnce(t, p, 100)
-	if len(c.events) != pairs {
-		t.Fatalf("second Wait returned %d events, want all %d", len(c.events), pairs)
-	}
-	p2 := openPoller(t)
-	p2.events = make([]unix.Kevent_t, 4*minEvents)
-	for i := 0; i < shrinkAfter; i++ {
-		waitOnce(t, p2, 0)
-	}
-	if len(p2.events) != 2*minEvents {
-		t.Fatalf("array is %d after %d idle waits, want %d", len(p2.events), shrinkAfter, 2*minEvents)
-	}
-}
+// setEventArray gives p a kevent array of n entries.
+func setEventArray(p *Poller, n int) { p.events = make([]unix.Kevent_t, n) }
