@@ -202,41 +202,21 @@ func (p *Poller) Wait(timeout int, h Handler) (woken bool, err error) {
 	return woken, nil
 }
 
-// consumeWake drains the eventfd and only then clears wakePending. The other
-// order loses wakeups: a waker that saw the flag clear would write, our read
-// would swallow its write, and the flag would stay set with nobody to wake
-// the loop again. The caller drains its task queue after this returns, so a
-// task queued by a waker whose CAS failed is still seen.
-func (p *Poller) consumeWake() {
+// drainWake empties the eventfd; consumeWake clears wakePending after it.
+func (p *Poller) drainWake() {
 	for {
 		_, err := eventfdRead(p.wakefd, p.wakeBuf[:])
 		if err != unix.EINTR {
 			// EAGAIN means another reader beat us to it; anything else
 			// (EBADF after Close) leaves nothing to drain either.
-			break
+			return
 		}
 	}
-	p.wakePending.Store(0)
 }
 
-// Wake makes the owner's current or next Wait return with woken == true.
-// Safe from any goroutine, even during or after Close (it then returns
-// ErrClosed); wakes coalesce, so a storm of Wakes costs one eventfd write
-// per loop iteration, and only that one write takes the read lock.
-func (p *Poller) Wake() error {
-	if p.wakePending.Load() != 0 || !p.wakePending.CompareAndSwap(0, 1) {
-		// A wake is pending, but Close may have come since: the flag is
-		// never cleared once nobody Waits, so it alone cannot say nil.
-		if p.closed.Load() {
-			return ErrClosed
-		}
-		return nil
-	}
-	p.closeMu.RLock()
-	defer p.closeMu.RUnlock()
-	if p.closed.Load() {
-		return ErrClosed
-	}
+// signalWake writes the eventfd. Only the Wake that set wakePending calls
+// it, under closeMu.
+func (p *Poller) signalWake() error {
 	for {
 		_, err := eventfdWrite(p.wakefd, wakeValue[:])
 		switch err {
@@ -249,8 +229,6 @@ func (p *Poller) Wake() error {
 			// loop will wake: the wake is pending, not lost.
 			return nil
 		default:
-			// Nothing was written: let the next Wake try again.
-			p.wakePending.Store(0)
 			return os.NewSyscallError("write", err)
 		}
 	}
