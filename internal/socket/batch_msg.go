@@ -4,7 +4,6 @@ package socket
 
 import (
 	"net/netip"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -17,15 +16,10 @@ import (
 // so no datagram allocates. The API is the one batch_mmsg.go gives
 // Linux. Only its loop uses it.
 type DatagramBatch struct {
-	slot   int
-	mem    []byte
-	hdrs   []unix.Msghdr
-	iovs   []unix.Iovec
-	names  []unix.RawSockaddrAny
-	lens   []int // bytes of each datagram of the last Recv
-	shdrs  []unix.Msghdr
-	siovs  []unix.Iovec
-	snames []unix.RawSockaddrAny
+	datagramSlots
+	hdrs  []unix.Msghdr
+	lens  []int // bytes of each datagram of the last Recv
+	shdrs []unix.Msghdr
 }
 
 // SendSyscall names the system call Send makes, for errors.
@@ -34,33 +28,16 @@ const SendSyscall = "sendmsg"
 // NewDatagramBatch makes a batch of n slots of slot bytes.
 func NewDatagramBatch(slot, n int) *DatagramBatch {
 	b := &DatagramBatch{
-		slot:   slot,
-		mem:    make([]byte, slot*n),
-		hdrs:   make([]unix.Msghdr, n),
-		iovs:   make([]unix.Iovec, n),
-		names:  make([]unix.RawSockaddrAny, n),
-		lens:   make([]int, n),
-		shdrs:  make([]unix.Msghdr, n),
-		siovs:  make([]unix.Iovec, n),
-		snames: make([]unix.RawSockaddrAny, n),
+		datagramSlots: newDatagramSlots(slot, n),
+		hdrs:          make([]unix.Msghdr, n),
+		lens:          make([]int, n),
+		shdrs:         make([]unix.Msghdr, n),
 	}
 	for i := range b.hdrs {
-		b.iovs[i].Base = &b.mem[i*slot]
-		b.iovs[i].SetLen(slot)
-		h := &b.hdrs[i]
-		h.Name = (*byte)(unsafe.Pointer(&b.names[i]))
-		h.Iov = &b.iovs[i]
-		h.SetIovlen(1)
-		s := &b.shdrs[i]
-		s.Name = (*byte)(unsafe.Pointer(&b.snames[i]))
-		s.Iov = &b.siovs[i]
-		s.SetIovlen(1)
+		b.pointHeaders(i, &b.hdrs[i], &b.shdrs[i])
 	}
 	return b
 }
-
-// Size is how many datagrams one Recv or Send handles at most.
-func (b *DatagramBatch) Size() int { return len(b.hdrs) }
 
 // Recv receives up to Size datagrams from fd without blocking, one
 // recvmsg each, and returns how many arrived; Received describes each. It
@@ -88,27 +65,17 @@ func (b *DatagramBatch) Recv(fd int) (int, error) {
 // i valid until the next Recv, its sender, and whether it was longer than
 // a slot (then data is cut and must not be delivered).
 func (b *DatagramBatch) Received(i int) (data []byte, peer netip.AddrPort, truncated bool) {
-	off, n := i*b.slot, b.lens[i]
-	return b.mem[off : off+n : off+n], rawToAddrPort(&b.names[i]), b.hdrs[i].Flags&unix.MSG_TRUNC != 0
+	return b.slotData(i, b.lens[i]), rawToAddrPort(&b.names[i]), b.hdrs[i].Flags&unix.MSG_TRUNC != 0
 }
 
 // SetOutgoing makes p, for peer, datagram j of the next Send from a socket
 // of family fam. p must stay unchanged until Send returns; ClearOutgoing
 // drops the references.
 func (b *DatagramBatch) SetOutgoing(j int, fam Family, peer netip.AddrPort, p []byte) {
-	domain := unix.AF_INET6
-	if fam == FamilyIPv4 {
-		domain = unix.AF_INET
-	}
-	n := PutAddrPort(&b.snames[j], domain, peer)
+	n := PutAddrPort(&b.snames[j], familyDomain(fam), peer)
 	b.snames[j].Addr.Len = uint8(n) // the BSD sockaddr carries its length
 	b.shdrs[j].Namelen = n
-	if len(p) > 0 {
-		b.siovs[j].Base = &p[0]
-	} else {
-		b.siovs[j].Base = nil
-	}
-	b.siovs[j].SetLen(len(p))
+	b.setOutgoingData(j, p)
 }
 
 // Send sends outgoing datagrams 0..k-1 from fd without blocking, one
@@ -125,12 +92,4 @@ func (b *DatagramBatch) Send(fd, k int) (int, error) {
 		}
 	}
 	return k, nil
-}
-
-// ClearOutgoing drops the batch's references to the bytes given to
-// SetOutgoing, so they do not stay reachable from it.
-func (b *DatagramBatch) ClearOutgoing() {
-	for j := range b.siovs {
-		b.siovs[j].Base = nil
-	}
 }
