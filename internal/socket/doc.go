@@ -20,7 +20,7 @@
 // accept4 or accept (accept*.go), socket flags and SIGPIPE (open*.go),
 // read, write and writev by number or through libc (rawio_*.go), batched
 // datagrams (batch_mmsg.go on Linux, batch_msg.go looping recvmsg and
-// sendmsg elsewhere), keepalive timing (keep*.go), SO_REUSEPORT or
+// sendmsg elsewhere, over the slots of batch_native.go), keepalive timing (keep*.go), SO_REUSEPORT or
 // FreeBSD's SO_REUSEPORT_LB (reuseport*.go), the unread byte count
 // (unread_*.go), the socket's domain and protocol (inspect_*.go) and the
 // default listen backlog (backlog_*.go).
