@@ -9,6 +9,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/evloop/evloop/internal/cputime"
 )
 
 // itReadPattern reads n bytes from r and checks that they are the pattern
@@ -127,9 +129,9 @@ func TestIntegrationSlowReader(t *testing.T) {
 			// Let the server fill every buffer, then watch the process idle
 			// while the client does not read.
 			time.Sleep(200 * time.Millisecond)
-			cpu0, wall0 := itCPUTime(t), time.Now()
+			cpu0, wall0 := cputime.Process(t), time.Now()
 			time.Sleep(800 * time.Millisecond)
-			cpu, wall := itCPUTime(t)-cpu0, time.Since(wall0)
+			cpu, wall := cputime.Process(t)-cpu0, time.Since(wall0)
 			t.Logf("CPU while the client did not read: %v in %v", cpu, wall.Round(time.Millisecond))
 			if cpu > wall/2 {
 				t.Errorf("process used %v CPU in %v while the only client was not reading: a loop spins", cpu, wall)

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/evloop/evloop/internal/cputime"
 )
 
 // Flow control tests: a peer that sends but does not read, a relay whose
@@ -263,11 +265,11 @@ func TestFlowSlowReaderEcho(t *testing.T) {
 		if n := w.sent.Load(); n != last {
 			last, still = n, 0
 		} else if still++; still >= 4 && time.Since(start) >= phase/3 {
-			cpu0, wall0, sentMid = itCPUTime(t), time.Now(), n
+			cpu0, wall0, sentMid = cputime.Process(t), time.Now(), n
 			end = wall0.Add(phase * 2 / 3)
 		}
 	}
-	cpu, wall := itCPUTime(t)-cpu0, time.Since(wall0)
+	cpu, wall := cputime.Process(t)-cpu0, time.Since(wall0)
 	sentEnd := w.sent.Load()
 	_ = nc.SetWriteDeadline(time.Now()) // ends the writer
 	if err := w.wait(10 * time.Second); err != nil {
@@ -607,9 +609,9 @@ func TestFlowInboundLimit(t *testing.T) {
 	}
 	// Reading is off now. Try to write more for a while: the socket
 	// stays full, and the loop idles meanwhile.
-	cpu0, wall0 := itCPUTime(t), time.Now()
+	cpu0, wall0 := cputime.Process(t), time.Now()
 	off, full, err := fcFill(nc, off, total, 300*time.Millisecond)
-	cpu, wall := itCPUTime(t)-cpu0, time.Since(wall0)
+	cpu, wall := cputime.Process(t)-cpu0, time.Since(wall0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/evloop/evloop/internal/cputime"
 )
 
 // Lifecycle tests: a graceful close with output pending, the linger bound
@@ -258,13 +260,13 @@ func TestLifecyclePauseResume(t *testing.T) {
 	if _, err := nc.Write(itPattern(0, msg)); err != nil {
 		t.Fatal(err)
 	}
-	cpu0, wall0 := itCPUTime(t), time.Now()
+	cpu0, wall0 := cputime.Process(t), time.Now()
 	select {
 	case n := <-h.traffic:
 		t.Fatalf("OnTraffic with %d bytes while reading was paused", n)
 	case <-time.After(300 * time.Millisecond):
 	}
-	cpu, wall := itCPUTime(t)-cpu0, time.Since(wall0)
+	cpu, wall := cputime.Process(t)-cpu0, time.Since(wall0)
 	t.Logf("CPU while paused with %d bytes waiting: %v in %v", msg, cpu, wall.Round(time.Millisecond))
 	if cpu > wall/2 {
 		t.Errorf("process used %v CPU in %v while paused: a loop spins on the readable socket", cpu, wall)

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/evloop/evloop/internal/cputime"
 )
 
 // attackOutcome is how one slowloris connection ended.
@@ -50,7 +52,7 @@ func TestSlowloris(t *testing.T) {
 	header := []byte(get(http.MethodGet, "User-Agent: slowloris\r\nAccept: */*\r\n"))
 
 	start := time.Now()
-	cpuStart := processCPU(t)
+	cpuStart := cputime.Process(t)
 	outcomes := make(chan attackOutcome, attackers)
 	for _, nc := range conns {
 		if err := nc.SetReadDeadline(start.Add(window + 5*time.Second)); err != nil {
@@ -112,7 +114,7 @@ func TestSlowloris(t *testing.T) {
 			t.Errorf("attacker answered after %v, before the %v its header had", o.after, timeout)
 		}
 	}
-	wall, cpu := time.Since(start), processCPU(t)-cpuStart
+	wall, cpu := time.Since(start), cputime.Process(t)-cpuStart
 	close(stopNormal)
 	close(stopTrickle)
 	<-trickled

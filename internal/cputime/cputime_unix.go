@@ -1,6 +1,6 @@
 //go:build unix
 
-package main
+package cputime
 
 import (
 	"syscall"
@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// processCPU returns the CPU time (user and system) this process has used.
-func processCPU(tb testing.TB) time.Duration {
+// Process returns the CPU time the process has used, user plus system.
+func Process(tb testing.TB) time.Duration {
 	tb.Helper()
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {

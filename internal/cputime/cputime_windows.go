@@ -1,4 +1,4 @@
-package main
+package cputime
 
 import (
 	"syscall"
@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// processCPU returns the CPU time (user and system) this process has used.
-func processCPU(tb testing.TB) time.Duration {
+// Process returns the CPU time the process has used, user plus system.
+func Process(tb testing.TB) time.Duration {
 	tb.Helper()
 	h, err := syscall.GetCurrentProcess()
 	if err != nil {
