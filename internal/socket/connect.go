@@ -60,15 +60,24 @@ func ConnectAddr(a net.Addr) (fd int, err error) {
 func ConnectResult(fd int) error { return pendingError(fd, "connect") }
 
 func familyOf(sa unix.Sockaddr) (int, error) {
-	switch sa.(type) {
-	case *unix.SockaddrInet4:
-		return unix.AF_INET, nil
-	case *unix.SockaddrInet6:
-		return unix.AF_INET6, nil
-	case *unix.SockaddrUnix:
-		return unix.AF_UNIX, nil
+	if domain := domainOf(sa); domain != 0 {
+		return domain, nil
 	}
 	return 0, fmt.Errorf("%w: cannot connect to a %T", ErrBadAddress, sa)
+}
+
+// domainOf is the address family of sa (AF_INET, AF_INET6 or AF_UNIX), or
+// 0 for any other.
+func domainOf(sa unix.Sockaddr) int {
+	switch sa.(type) {
+	case *unix.SockaddrInet4:
+		return unix.AF_INET
+	case *unix.SockaddrInet6:
+		return unix.AF_INET6
+	case *unix.SockaddrUnix:
+		return unix.AF_UNIX
+	}
+	return 0
 }
 
 // Info is what the kernel says about a socket: its domain (AF_INET, ...),

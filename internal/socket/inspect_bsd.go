@@ -51,13 +51,5 @@ func sockDomain(fd int) (int, error) {
 	case err != nil:
 		return 0, os.NewSyscallError("getsockname", err)
 	}
-	switch sa.(type) {
-	case *unix.SockaddrInet4:
-		return unix.AF_INET, nil
-	case *unix.SockaddrInet6:
-		return unix.AF_INET6, nil
-	case *unix.SockaddrUnix:
-		return unix.AF_UNIX, nil
-	}
-	return 0, nil
+	return domainOf(sa), nil
 }
