@@ -14,11 +14,7 @@ import (
 // rounded up, with the interval defaulting to the idle time. OpenBSD has
 // no such options (keepalive_openbsd_test.go).
 func TestSetKeepAliveTiming(t *testing.T) {
-	tests := []struct {
-		name  string
-		set   func(fd int) error
-		check []intOpt
-	}{
+	tests := []optCase{
 		{name: "keepalive", set: func(fd int) error { return SetKeepAlive(fd, 90*time.Second, 1500*time.Millisecond, 4) },
 			check: []intOpt{
 				{level: unix.SOL_SOCKET, opt: unix.SO_KEEPALIVE, want: 1},
@@ -33,21 +29,5 @@ func TestSetKeepAliveTiming(t *testing.T) {
 				{level: unix.IPPROTO_TCP, opt: unix.TCP_KEEPINTVL, want: 1},
 			}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fd := tcpSocket(t)
-			if err := tt.set(fd); err != nil {
-				t.Fatalf("set: %v", err)
-			}
-			for _, c := range tt.check {
-				got := getInt(t, fd, c.level, c.opt)
-				if c.want <= 1 {
-					got = flag(got) // a boolean option
-				}
-				if got != c.want {
-					t.Errorf("getsockopt(%d, %d) = %d, want %d", c.level, c.opt, got, c.want)
-				}
-			}
-		})
-	}
+	runOptCases(t, tests)
 }

@@ -29,12 +29,37 @@ type intOpt struct {
 	atLeast    bool // SO_RCVBUF and SO_SNDBUF come back doubled
 }
 
+// optCase sets options on a fresh TCP socket and checks what it reads back.
+type optCase struct {
+	name  string
+	set   func(fd int) error
+	check []intOpt
+}
+
+// runOptCases runs each case as a subtest.
+func runOptCases(t *testing.T, tests []optCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fd := tcpSocket(t)
+			if err := tt.set(fd); err != nil {
+				t.Fatalf("set: %v", err)
+			}
+			for _, c := range tt.check {
+				got := getInt(t, fd, c.level, c.opt)
+				if !c.atLeast && c.want <= 1 {
+					got = flag(got) // a boolean option
+				}
+				if (c.atLeast && got < c.want) || (!c.atLeast && got != c.want) {
+					t.Errorf("getsockopt(%d, %d) = %d, want %d (at least: %v)", c.level, c.opt, got, c.want, c.atLeast)
+				}
+			}
+		})
+	}
+}
+
 func TestSockopts(t *testing.T) {
-	tests := []struct {
-		name  string
-		set   func(fd int) error
-		check []intOpt
-	}{
+	tests := []optCase{
 		{name: "nodelay on", set: func(fd int) error { return SetNoDelay(fd, true) },
 			check: []intOpt{{level: unix.IPPROTO_TCP, opt: unix.TCP_NODELAY, want: 1}}},
 		{name: "nodelay off", set: func(fd int) error { return SetNoDelay(fd, false) },
@@ -62,23 +87,7 @@ func TestSockopts(t *testing.T) {
 			return SetReusePort(fd, false)
 		}, check: []intOpt{{level: unix.SOL_SOCKET, opt: reusePortOption, want: 0}}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fd := tcpSocket(t)
-			if err := tt.set(fd); err != nil {
-				t.Fatalf("set: %v", err)
-			}
-			for _, c := range tt.check {
-				got := getInt(t, fd, c.level, c.opt)
-				if !c.atLeast && c.want <= 1 {
-					got = flag(got) // a boolean option
-				}
-				if (c.atLeast && got < c.want) || (!c.atLeast && got != c.want) {
-					t.Errorf("getsockopt(%d, %d) = %d, want %d (at least: %v)", c.level, c.opt, got, c.want, c.atLeast)
-				}
-			}
-		})
-	}
+	runOptCases(t, tests)
 }
 
 func TestSetLinger(t *testing.T) {
