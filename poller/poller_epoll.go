@@ -217,21 +217,8 @@ func (p *Poller) drainWake() {
 // signalWake writes the eventfd. Only the Wake that set wakePending calls
 // it, under closeMu.
 func (p *Poller) signalWake() error {
-	for {
-		_, err := eventfdWrite(p.wakefd, wakeValue[:])
-		switch err {
-		case nil:
-			return nil
-		case unix.EINTR:
-			continue
-		case unix.EAGAIN:
-			// The counter is saturated, so the eventfd is readable and the
-			// loop will wake: the wake is pending, not lost.
-			return nil
-		default:
-			return os.NewSyscallError("write", err)
-		}
-	}
+	// EAGAIN: the counter is saturated, so the eventfd is readable.
+	return writeWake(eventfdWrite, p.wakefd, wakeValue[:])
 }
 
 // resize sizes the event array for the next Wait (see resizeEvents).

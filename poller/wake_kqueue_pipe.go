@@ -63,21 +63,8 @@ func (w *wakeChannel) drain() {
 // signal writes one byte. Only the Wake that set wakePending calls it,
 // under the poller's close lock.
 func (w *wakeChannel) signal(int) error {
-	for {
-		_, err := pipeWrite(w.w, wakeByte[:])
-		switch err {
-		case nil:
-			return nil
-		case unix.EINTR:
-			continue
-		case unix.EAGAIN:
-			// The pipe is full, so it is readable and the loop will
-			// wake: the wake is pending, not lost.
-			return nil
-		default:
-			return os.NewSyscallError("write", err)
-		}
-	}
+	// EAGAIN: the pipe is full, so it is readable.
+	return writeWake(pipeWrite, w.w, wakeByte[:])
 }
 
 func (w *wakeChannel) close() error {

@@ -2,6 +2,12 @@
 
 package poller
 
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
 // The wake protocol is the same for every native backend; only how a wake
 // is signalled and drained differs (an eventfd on Linux; a user event or a
 // pipe under kqueue), which each backend provides as signalWake and
@@ -42,4 +48,21 @@ func (p *Poller) Wake() error {
 		return err
 	}
 	return nil
+}
+
+// writeWake writes b, a wake signal, to the non-blocking fd (an eventfd or
+// a pipe) with write, retrying on EINTR. EAGAIN means the fd is full and so
+// readable: the loop will wake, the wake is pending, not lost.
+func writeWake(write func(fd int, b []byte) (int, error), fd int, b []byte) error {
+	for {
+		_, err := write(fd, b)
+		switch err {
+		case nil, unix.EAGAIN:
+			return nil
+		case unix.EINTR:
+			continue
+		default:
+			return os.NewSyscallError("write", err)
+		}
+	}
 }
