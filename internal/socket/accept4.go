@@ -4,7 +4,6 @@ package socket
 
 import (
 	"net/netip"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -17,12 +16,5 @@ import (
 // SockaddrToAddrPort does. Unix-domain and unknown families give the invalid
 // AddrPort.
 func rawAccept4(fd, flags int) (int, netip.AddrPort, error) {
-	var rsa unix.RawSockaddrAny
-	size := uint32(unix.SizeofSockaddrAny)
-	nfd, _, errno := unix.RawSyscall6(unix.SYS_ACCEPT4, uintptr(fd),
-		uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&size)), uintptr(flags), 0, 0)
-	if errno != 0 {
-		return -1, netip.AddrPort{}, errno
-	}
-	return int(nfd), rawToAddrPort(&rsa), nil
+	return acceptTrap(unix.SYS_ACCEPT4, fd, uintptr(flags), 0)
 }
