@@ -13,7 +13,11 @@
 //     copies into an outbound buffer bounded like a send buffer and never
 //     blocks, and a writer goroutine, running only while output is pending,
 //     writes it to the connection in order;
-//   - a listener: an accept goroutine fills a bounded queue (the backlog);
+//   - a listener: on unix systems a goroutine waits, without accepting,
+//     until the system's backlog is not empty, and Accept takes the
+//     connection from the system itself, so one the engine did not accept
+//     stays in a backlog shared with a successor; elsewhere an accept
+//     goroutine takes one connection at a time ahead of Accept;
 //   - a datagram socket: a reader goroutine queues received datagrams,
 //     dropping what does not fit, as a full kernel buffer does; sends are
 //     synchronous;
