@@ -260,6 +260,11 @@ func (l *listener) acceptRaw() (int, netip.AddrPort, error) {
 		return -1, netip.AddrPort{}, err
 	}
 	_ = f.Close()
+	if tc, ok := c.(*net.TCPConn); ok {
+		// As accepted natively (and by a listener that disables them):
+		// no keep-alive probes until the engine asks for them.
+		_ = tc.SetKeepAlive(false)
+	}
 	return enterAccepted(c, inCap, outCap)
 }
 
