@@ -20,7 +20,9 @@
 //     goroutine takes one connection at a time ahead of Accept;
 //   - a datagram socket: a reader goroutine queues received datagrams,
 //     dropping what does not fit, as a full kernel buffer does; sends are
-//     synchronous;
+//     synchronous; one taken just as the watcher stops reading goes to
+//     another descriptor object on the same system socket that reads (a
+//     successor it was handed to), as the system's shared buffer would;
 //   - a connecting stream (Connect): a goroutine dials, then the object
 //     serves as a stream.
 //
