@@ -10,9 +10,11 @@
 //   - a stream (a *net.TCPConn or *net.UnixConn): a reader goroutine fills an
 //     inbound buffer bounded like a receive buffer and blocks when it is
 //     full, so a paused reader backpressures the peer through TCP; Write
-//     copies into an outbound buffer bounded like a send buffer and never
-//     blocks, and a writer goroutine, running only while output is pending,
-//     writes it to the connection in order;
+//     never blocks: while nothing is pending it writes to the system socket
+//     at once (on unix systems), as natively, and copies what the socket
+//     does not take into an outbound buffer bounded like a send buffer,
+//     which a writer goroutine, running only while output is pending,
+//     writes to the connection in order;
 //   - a listener: on unix systems a goroutine waits, without accepting,
 //     until the system's backlog is not empty, and Accept takes the
 //     connection from the system itself, so one the engine did not accept
