@@ -32,6 +32,9 @@ type datagram struct {
 	queued int // bytes of the buffers in queue, as a kernel counts them
 	inCap  int
 	closed bool
+	// key identifies the system socket when hasKey (see siblings).
+	key    socketKey
+	hasKey bool
 }
 
 type packet struct {
@@ -43,6 +46,9 @@ type packet struct {
 func ListenPacket(c *net.UDPConn) int {
 	d := &datagram{conn: c, inCap: DefaultRecvBuffer}
 	d.resume.L = &d.mu
+	if d.key, d.hasKey = socketKeyOf(c); d.hasKey {
+		joinSiblings(d)
+	}
 	go d.readLoop()
 	return add(d)
 }
@@ -82,9 +88,14 @@ func (d *datagram) readLoop() {
 			d.queued += cap(*b)
 		}
 		notify := d.notify
+		paused := d.paused
 		d.mu.Unlock()
 		if notify != nil && !dropped {
 			notify()
+		}
+		if paused {
+			// Taken just as the watcher stopped wanting to read.
+			d.handOff()
 		}
 	}
 }
@@ -160,12 +171,14 @@ func (d *datagram) ready() Ready {
 }
 
 // watch pauses receiving as a listener's watch pauses accepting.
+// What it took before it paused goes to a sibling that receives; once it
+// receives again, it takes over what paused siblings hold.
 func (d *datagram) watch(notify func(), read bool) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	d.notify = notify
 	paused := notify == nil || !read
 	if d.closed || paused == d.paused {
+		d.mu.Unlock()
 		return
 	}
 	d.paused = paused
@@ -175,6 +188,12 @@ func (d *datagram) watch(notify func(), read bool) {
 	}
 	_ = d.conn.SetReadDeadline(t)
 	d.resume.Broadcast()
+	d.mu.Unlock()
+	if paused {
+		d.handOff()
+	} else {
+		d.pullFromSiblings()
+	}
 }
 
 func (d *datagram) close() error {
@@ -186,6 +205,12 @@ func (d *datagram) close() error {
 	d.closed = true
 	d.notify = nil
 	d.resume.Broadcast()
+	d.mu.Unlock()
+	if d.hasKey {
+		d.handOff()
+		leaveSiblings(d)
+	}
+	d.mu.Lock()
 	for _, pk := range d.queue[d.head:] {
 		putBuffer(pk.data)
 	}

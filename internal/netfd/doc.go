@@ -10,13 +10,21 @@
 //   - a stream (a *net.TCPConn or *net.UnixConn): a reader goroutine fills an
 //     inbound buffer bounded like a receive buffer and blocks when it is
 //     full, so a paused reader backpressures the peer through TCP; Write
-//     copies into an outbound buffer bounded like a send buffer and never
-//     blocks, and a writer goroutine, running only while output is pending,
-//     writes it to the connection in order;
-//   - a listener: an accept goroutine fills a bounded queue (the backlog);
+//     never blocks: while nothing is pending it writes to the system socket
+//     at once (on unix systems), as natively, and copies what the socket
+//     does not take into an outbound buffer bounded like a send buffer,
+//     which a writer goroutine, running only while output is pending,
+//     writes to the connection in order;
+//   - a listener: on unix systems a goroutine waits, without accepting,
+//     until the system's backlog is not empty, and Accept takes the
+//     connection from the system itself, so one the engine did not accept
+//     stays in a backlog shared with a successor; elsewhere an accept
+//     goroutine takes one connection at a time ahead of Accept;
 //   - a datagram socket: a reader goroutine queues received datagrams,
 //     dropping what does not fit, as a full kernel buffer does; sends are
-//     synchronous;
+//     synchronous; one taken just as the watcher stops reading goes to
+//     another descriptor object on the same system socket that reads (a
+//     successor it was handed to), as the system's shared buffer would;
 //   - a connecting stream (Connect): a goroutine dials, then the object
 //     serves as a stream.
 //

@@ -49,6 +49,16 @@ type stream struct {
 	shutWr   bool  // ShutdownWrite was called: later Writes fail
 	writeErr error // the first write failure; later Writes return it
 
+	// direct writes go to the system socket at once while nothing is
+	// pending (see put); rawFn is rawWrite as a value made once, so a
+	// write allocates nothing.
+	direct    syscall.RawConn
+	directTry bool // direct was looked up
+	rawFn     func(fd uintptr) bool
+	directP   []byte
+	directN   int
+	directErr error
+
 	// writingFrom is the buffer the writer's chunk in flight is a slice
 	// of; when out moves to a larger buffer meanwhile, that one waits in
 	// retired until the write returns, then goes back to its pool.
@@ -281,11 +291,50 @@ func Write(fd int, p []byte) (int, error) {
 	if err := s.writable(); err != nil {
 		return 0, err
 	}
-	n := s.queue(p)
+	n := s.put(p)
 	if n == 0 && len(p) > 0 {
 		return 0, syscall.EAGAIN
 	}
 	return n, nil
+}
+
+// put writes p to the system socket at once while nothing is pending, as
+// a native write does, and queues what the socket does not take. Writing
+// in the caller's turn keeps the system's send buffer as full as natively
+// at every moment: output left to the writer goroutine alone would reach
+// the socket later, so room the writer makes afterwards could let one more
+// write in that a native socket would refuse. s.mu is held.
+func (s *stream) put(p []byte) int {
+	done := 0
+	if len(p) > 0 && len(s.out) == 0 && !s.writing && !s.dialing && s.conn != nil {
+		if !s.directTry {
+			s.directTry = true
+			s.direct = rawStream(s.conn)
+			s.rawFn = s.rawWrite
+		}
+		if s.direct != nil {
+			s.directP = p
+			err := s.direct.Write(s.rawFn)
+			n := s.directN
+			s.directP, s.directN = nil, 0
+			if err == nil && s.directErr == nil && n > 0 {
+				done = n
+			}
+			// An error other than a full buffer is left to the writer
+			// goroutine, which reports it as before.
+			s.directErr = nil
+		}
+	}
+	if done == len(p) {
+		return done
+	}
+	return done + s.queue(p[done:])
+}
+
+// rawWrite makes one non-blocking write of directP.
+func (s *stream) rawWrite(fd uintptr) bool {
+	s.directN, s.directErr = writeSystem(fd, s.directP)
+	return true
 }
 
 // Writev is Write of the buffers in order.
@@ -300,9 +349,23 @@ func Writev(fd int, bufs [][]byte) (int, error) {
 		return 0, err
 	}
 	total, asked := 0, 0
+	// One buffer goes out at once as Write's does; several are queued
+	// together, so the peer never sees a part of what a single writev
+	// would have sent whole.
+	nonEmpty := 0
+	for _, b := range bufs {
+		if len(b) > 0 {
+			nonEmpty++
+		}
+	}
 	for _, b := range bufs {
 		asked += len(b)
-		n := s.queue(b)
+		var n int
+		if nonEmpty == 1 {
+			n = s.put(b)
+		} else {
+			n = s.queue(b)
+		}
 		total += n
 		if n < len(b) {
 			break
