@@ -4,9 +4,9 @@ package poller
 
 import "testing"
 
-// TestEventArrayGrowsAndShrinks checks the sizing policy on the backend's
+// TestNativeEventArrayGrowsAndShrinks checks the sizing policy on the backend's
 // own kernel event array (epoll events or kevents; setEventArray makes one).
-func TestEventArrayGrowsAndShrinks(t *testing.T) {
+func TestNativeEventArrayGrowsAndShrinks(t *testing.T) {
 	p := openPoller(t)
 	const pairs = 200 // 200 readable fds > minEvents, one kernel event each
 	for i := 0; i < pairs; i++ {
