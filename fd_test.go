@@ -2,9 +2,12 @@ package evloop
 
 import (
 	"fmt"
+	"net/netip"
 	"runtime/debug"
 	"sync"
 	"testing"
+
+	"github.com/evloop/evloop/internal/socket"
 )
 
 // itFDGuard tracks the sockets the engine creates and accepts through the
@@ -25,6 +28,33 @@ func (g *itFDGuard) closing(fd int) {
 	}
 	delete(g.owned, fd)
 	g.mu.Unlock()
+}
+
+// itGuardFDs installs the guard for the rest of the test: it owns what the
+// engine accepts (the accept seam) and creates (socket.CreatedFunc), and
+// checks every close (socket.CloseFunc). The seams may only be swapped
+// while no engine runs, so call it before starting one.
+func itGuardFDs(tb testing.TB) *itFDGuard {
+	tb.Helper()
+	g := &itFDGuard{owned: map[int]bool{}}
+	closeFD, created := socket.CloseFunc, socket.CreatedFunc
+	tb.Cleanup(func() { socket.CloseFunc, socket.CreatedFunc = closeFD, created })
+	tbWrapAccept(tb, func(accept func() (int, netip.AddrPort, error)) (int, netip.AddrPort, error) {
+		nfd, sa, err := accept()
+		if err == nil {
+			g.own(nfd)
+		}
+		return nfd, sa, err
+	})
+	socket.CreatedFunc = func(fd int) {
+		created(fd)
+		g.own(fd)
+	}
+	socket.CloseFunc = func(fd int) error {
+		g.closing(fd)
+		return closeFD(fd)
+	}
+	return g
 }
 
 func (g *itFDGuard) own(fd int) {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"runtime/debug"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -176,4 +178,31 @@ func tbSkipUnlessReusePortBalances(tb testing.TB) {
 	if err := socket.ReusePortBalancing(); err != nil {
 		tb.Skipf("WithReusePort is refused here: %v", err)
 	}
+}
+
+// tbWrapAccept routes the engine's accepts through wrap, which calls
+// accept for the real one, until the test ends, through the accept seam
+// every backend shares (socket.Accept4Func). Call it before starting an
+// engine.
+func tbWrapAccept(tb testing.TB, wrap func(accept func() (int, netip.AddrPort, error)) (int, netip.AddrPort, error)) {
+	tb.Helper()
+	orig := socket.Accept4Func
+	tb.Cleanup(func() { socket.Accept4Func = orig })
+	socket.Accept4Func = func(fd, flags int) (int, netip.AddrPort, error) {
+		return wrap(func() (int, netip.AddrPort, error) { return orig(fd, flags) })
+	}
+}
+
+// tbCountSockets counts the sockets the engine creates (socket.CreatedFunc)
+// until the test ends. Call it while no engine runs.
+func tbCountSockets(tb testing.TB) *atomic.Int32 {
+	tb.Helper()
+	var n atomic.Int32
+	orig := socket.CreatedFunc
+	tb.Cleanup(func() { socket.CreatedFunc = orig })
+	socket.CreatedFunc = func(fd int) {
+		n.Add(1)
+		orig(fd)
+	}
+	return &n
 }

@@ -10,12 +10,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// AcceptFunc is accept(2) followed by making the new fd close-on-exec and
-// non-blocking, returning the peer as SockaddrToAddrPort would. Accept
-// calls it. A syscall seam: see hooks.go. (x/sys/unix has no accept4 here:
+// Accept4Func is the accept seam every system shares, with accept4's
+// signature: here it is accept(2) followed by making the new fd
+// close-on-exec and non-blocking whatever flags say (the only flags Accept
+// passes), returning the peer as SockaddrToAddrPort would. Accept calls
+// it. A syscall seam: see hooks.go. (x/sys/unix has no accept4 here:
 // darwin lacks it, and OpenBSD's is reachable only through package
 // syscall's allocating wrapper.)
-var AcceptFunc func(fd int) (nfd int, peer netip.AddrPort, err error) = rawAccept
+var Accept4Func func(fd int, flags int) (nfd int, peer netip.AddrPort, err error) = rawAccept
 
 // AcceptSyscall names the system call Accept makes, for errors.
 const AcceptSyscall = "accept"
@@ -24,7 +26,7 @@ const AcceptSyscall = "accept"
 // non-blocking and close-on-exec. peer is the peer's address, the invalid
 // AddrPort for a Unix-domain peer.
 func Accept(fd int) (nfd int, peer netip.AddrPort, err error) {
-	return AcceptFunc(fd)
+	return Accept4Func(fd, 0)
 }
 
 // rawAccept holds syscall.ForkLock for reading between accept and
@@ -32,7 +34,7 @@ func Accept(fd int) (nfd int, peer netip.AddrPort, err error) {
 // cannot leak the new descriptor into a child. The peer is read into a
 // stack buffer, so accepting allocates nothing. A failure after accept
 // closes the new fd and returns an *os.SyscallError.
-func rawAccept(fd int) (int, netip.AddrPort, error) {
+func rawAccept(fd, _ int) (int, netip.AddrPort, error) {
 	var rsa unix.RawSockaddrAny
 	size := uint32(unix.SizeofSockaddrAny)
 	syscall.ForkLock.RLock()

@@ -40,6 +40,11 @@ var (
 	// whose socket(2) takes no such flags.
 	SocketFunc func(domain, typ, proto int) (int, error) = unix.Socket
 
+	// CreatedFunc is told every socket Listen and Connect create, once it
+	// is ready, as the portable backend's is: tests that count or track
+	// the engine's sockets use it on every backend.
+	CreatedFunc = func(fd int) {}
+
 	// ConnectFunc is connect(2) on a non-blocking socket. Connect calls it;
 	// a fake that returns unix.EINPROGRESS without connecting simulates a
 	// peer that never answers.

@@ -16,6 +16,7 @@ func openSocket(domain, typ int) (int, error) {
 	if err != nil {
 		return -1, os.NewSyscallError("socket", err)
 	}
+	CreatedFunc(fd)
 	return fd, nil
 }
 

@@ -32,6 +32,7 @@ func openSocket(domain, typ int) (int, error) {
 	if err := noSigpipe(fd); err != nil {
 		return -1, errors.Join(err, closeFailed(fd))
 	}
+	CreatedFunc(fd)
 	return fd, nil
 }
 

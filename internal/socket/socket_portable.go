@@ -49,9 +49,9 @@ var (
 	WritevFunc = writev
 	// CloseFunc is Close's and Listener.Close's.
 	CloseFunc = netfd.Close
-	// CreatedFunc is told every descriptor Listen and ConnectAddr create:
-	// they make sockets through package net, not through a socket(2) seam
-	// as natively, so tests count and track them here.
+	// CreatedFunc is told every descriptor Listen and ConnectAddr create,
+	// as the native backends' is: tests that count or track the engine's
+	// sockets use it on every backend.
 	CreatedFunc = func(fd int) {}
 	// LookupNetIPFunc looks a host name up (net.DefaultResolver's
 	// LookupNetIP); ResolveDial calls it.
