@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/evloop/evloop/internal/socket"
 )
 
 // tbFrameEcho echoes whole frames of frameSize bytes and leaves a partial
@@ -189,8 +191,18 @@ func tbZeroAllocTurns(t *testing.T, n int, turn func() error, what string) {
 	}
 	per := float64(mallocs) / float64(n)
 	t.Logf("%d allocations in %d turns (%.4f per turn)", mallocs, n, per)
-	if per >= tbTurnAllocs {
-		t.Errorf("%.4f allocations per %s, want 0 (< %g)", per, what, tbTurnAllocs)
+	// Noise from the test's own goroutines is tolerated, never one
+	// allocation per message. On the portable backend a loop that waits
+	// blocks on a channel, not in a system call, and the runtime allocates
+	// the record of a blocked goroutine (a sudog) afresh after each garbage
+	// collection empties its caches: about one allocation per hundred
+	// turns of the partial-write test, whose flushes block the loop most.
+	limit := 0.01
+	if socket.Portable {
+		limit = 0.05
+	}
+	if per >= limit {
+		t.Errorf("%.4f allocations per %s, want 0 (< %g)", per, what, limit)
 	}
 }
 

@@ -203,3 +203,7 @@ func BacklogSetting() error { return nil }
 // PortSharing returns nil: SetReusePort lets several sockets bind one
 // address on every native system. Safe from any goroutine.
 func PortSharing() error { return nil }
+
+// Portable is false: this is a native backend, the kernel's sockets and
+// poller beneath the engine.
+const Portable = false

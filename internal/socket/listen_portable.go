@@ -219,3 +219,7 @@ func Adopt(fd int) (*Listener, error) {
 func BacklogSetting() error {
 	return fmt.Errorf("setting the listen backlog on the portable backend (package net uses the system's): %w", errors.ErrUnsupported)
 }
+
+// Portable is true: this is the portable backend, package net beneath the
+// engine, with one reader goroutine per connection.
+const Portable = true
