@@ -153,3 +153,6 @@ func countFDs(tb testing.TB) int {
 	}
 	return len(ents)
 }
+
+// setEventArray gives p an epoll event array of n entries.
+func setEventArray(p *Poller, n int) { p.events = make([]unix.EpollEvent, n) }

@@ -150,3 +150,6 @@ func TestKqueueSyscallFaults(t *testing.T) {
 		}
 	})
 }
+
+// setEventArray gives p a kevent array of n entries.
+func setEventArray(p *Poller, n int) { p.events = make([]unix.Kevent_t, n) }
